@@ -1,0 +1,125 @@
+//! Building and running a gistd server.
+//!
+//! [`Application::build`] connects to the database, applies migrations and binds the
+//! listener, so by the time it returns the server's real address is known: tests build
+//! it on port 0 with a fresh database and talk to it over real HTTP.
+
+use crate::config::Settings;
+use crate::domain::clock::Clock;
+use crate::http::{self, AppState};
+use crate::storage::{Db, StorageError};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Why a server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The listen address could not be bound.
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        /// The address.
+        address: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// A server, bound and ready to run.
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Opens and migrates the database named in `settings`, then binds the listener.
+    pub async fn build(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Application, StartError> {
+        let db = Db::connect(&settings.database).await?;
+        db.migrate().await?;
+        Self::build_with_db(settings, db, clock).await
+    }
+
+    /// Binds a server on an already migrated database.
+    pub async fn build_with_db(
+        settings: Settings,
+        db: Db,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Application, StartError> {
+        let listener = tokio::net::TcpListener::bind(settings.listen)
+            .await
+            .map_err(|source| StartError::Bind {
+                address: settings.listen,
+                source,
+            })?;
+        let address = listener.local_addr().map_err(|source| StartError::Bind {
+            address: settings.listen,
+            source,
+        })?;
+        let base_url = settings
+            .base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{address}"));
+        let state = AppState {
+            db,
+            clock,
+            settings: Arc::new(settings),
+            base_url: base_url.into(),
+        };
+        Ok(Application { listener, state })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or(self.state.settings.listen)
+    }
+
+    /// The public base URL.
+    pub fn base_url(&self) -> &str {
+        &self.state.base_url
+    }
+
+    /// The database.
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    /// Serves requests until `shutdown` completes, then finishes the requests in flight.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let settings = &self.state.settings;
+        tracing::info!(
+            listen = %self.local_addr(),
+            base_url = %self.state.base_url,
+            database = self.state.db.backend(),
+            access_token_ttl_seconds = settings.access_token_ttl,
+            "gistd is serving"
+        );
+        if settings.access_token_ttl.is_none() {
+            tracing::warn!(
+                "access tokens never expire (--access-token-ttl never): a leaked token works until revoked"
+            );
+        }
+        if !self.state.is_https() {
+            tracing::warn!(
+                "the base URL is not https: cookies are not Secure; use this only on a trusted network"
+            );
+        }
+        let router = http::router(self.state.clone());
+        axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+    }
+}
