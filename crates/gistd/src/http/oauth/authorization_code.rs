@@ -63,7 +63,9 @@ pub async fn exchange(
                     return Err("The authorization used PKCE: code_verifier is required.");
                 }
                 (None, Some(_)) => {
-                    return Err("The authorization did not use PKCE: code_verifier is not allowed.");
+                    return Err(
+                        "The authorization did not use PKCE: code_verifier is not allowed.",
+                    );
                 }
                 (None, None) => {}
             }

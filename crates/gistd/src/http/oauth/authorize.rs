@@ -313,21 +313,20 @@ pub async fn show_consent(
             None
         });
 
-    if let Some(workspace) = preselected {
-        if !request.prompt_is("consent") {
-            let granted =
-                grants::find_consent(&state.db, request.app.id, workspace.id, user.user.id).await?;
-            let covers = granted
-                .is_some_and(|scope| request.scope.is_subset_of(&ScopeSet::from_stored(&scope)));
-            if covers {
-                let workspace = Workspace {
-                    id: workspace.id,
-                    slug: workspace.slug.clone(),
-                    name: workspace.name.clone(),
-                };
-                return issue_code(&state, &request, &user, &workspace, None, StatusCode::FOUND)
-                    .await;
-            }
+    if let Some(workspace) = preselected
+        && !request.prompt_is("consent")
+    {
+        let granted =
+            grants::find_consent(&state.db, request.app.id, workspace.id, user.user.id).await?;
+        let covers =
+            granted.is_some_and(|scope| request.scope.is_subset_of(&ScopeSet::from_stored(&scope)));
+        if covers {
+            let workspace = Workspace {
+                id: workspace.id,
+                slug: workspace.slug.clone(),
+                name: workspace.name.clone(),
+            };
+            return issue_code(&state, &request, &user, &workspace, None, StatusCode::FOUND).await;
         }
     }
     if request.prompt_is("none") {

@@ -148,23 +148,20 @@ pub async fn create_session(
     ] {
         if let Some((failures, started)) =
             accounts::find_login_failures(&state.db, key, now, window).await?
+            && failures >= limit
         {
-            if failures >= limit {
-                let minutes = ((started + window - now).max(60) + 59) / 60;
-                tracing::warn!(
-                    throttle = if key == &account_key {
-                        "account"
-                    } else {
-                        "address"
-                    },
-                    "log-in throttled"
-                );
-                let message = format!(
-                    "Too many failed log-in attempts for {whose}. Try again in {minutes} minute{}.",
-                    if minutes == 1 { "" } else { "s" }
-                );
-                return render_with_status(StatusCode::TOO_MANY_REQUESTS, &login_page(message));
-            }
+            let minutes = ((started + window - now).max(60) + 59) / 60;
+            let throttle = if key == &account_key {
+                "account"
+            } else {
+                "address"
+            };
+            tracing::warn!(throttle, "log-in throttled");
+            let message = format!(
+                "Too many failed log-in attempts for {whose}. Try again in {minutes} minute{}.",
+                if minutes == 1 { "" } else { "s" }
+            );
+            return render_with_status(StatusCode::TOO_MANY_REQUESTS, &login_page(message));
         }
     }
 
