@@ -40,9 +40,13 @@ impl TestServer {
     /// Starts a server after `configure` adjusts the settings.
     pub async fn start_with(configure: impl FnOnce(&mut Settings)) -> TestServer {
         let dir = tempfile::tempdir().expect("temporary directory");
+        let database = match std::env::var("GISTD_TEST_POSTGRES") {
+            Ok(admin_url) if !admin_url.is_empty() => fresh_postgres_database(&admin_url).await,
+            _ => dir.path().join("gistd.db").to_string_lossy().into_owned(),
+        };
         let mut settings = Settings {
             listen: "127.0.0.1:0".parse().expect("address"),
-            database: dir.path().join("gistd.db").to_string_lossy().into_owned(),
+            database,
             ..Settings::default()
         };
         configure(&mut settings);
@@ -161,6 +165,26 @@ impl Drop for TestServer {
             let _ = shutdown.send(());
         }
     }
+}
+
+/// Creates an empty database for one test on the PostgreSQL server of `admin_url` (set
+/// `GISTD_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/test` to run the suite on
+/// PostgreSQL) and returns its URL.
+async fn fresh_postgres_database(admin_url: &str) -> String {
+    use sqlx::Connection;
+    let name = format!("gistd_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(admin_url)
+        .await
+        .expect("PostgreSQL reachable");
+    sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("create");
+    let base = admin_url
+        .rsplit_once('/')
+        .map(|(base, _)| base)
+        .unwrap_or(admin_url);
+    format!("{base}/{name}")
 }
 
 fn now() -> i64 {

@@ -51,15 +51,15 @@ pub fn read_params(headers: &HeaderMap, uri: &Uri, body: &Bytes) -> Result<Field
 }
 
 fn parse_json(body: &Bytes) -> Result<Fields, OAuthError> {
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|_| OAuthError::invalid_request("The request body is not valid JSON."))?;
-    let serde_json::Value::Object(object) = value else {
-        return Err(OAuthError::invalid_request(
-            "The JSON body must be an object.",
-        ));
-    };
-    let mut pairs = Vec::with_capacity(object.len());
-    for (name, value) in object {
+    let Members(members) = serde_json::from_slice(body).map_err(|error| {
+        OAuthError::invalid_request(if error.is_data() {
+            "The JSON body must be an object."
+        } else {
+            "The request body is not valid JSON."
+        })
+    })?;
+    let mut pairs = Vec::with_capacity(members.len());
+    for (name, value) in members {
         let text = match value {
             serde_json::Value::String(text) => text,
             serde_json::Value::Number(number) => number.to_string(),
@@ -74,4 +74,36 @@ fn parse_json(body: &Bytes) -> Result<Fields, OAuthError> {
         pairs.push((name, text));
     }
     Ok(Fields::from_pairs(pairs))
+}
+
+/// The members of a JSON object in order, repeated names included. Deserializing into
+/// `serde_json::Value` keeps only the last of a repeated member, which would hide it
+/// from the repeated-parameter check.
+struct Members(Vec<(String, serde_json::Value)>);
+
+impl<'de> serde::Deserialize<'de> for Members {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor;
+
+        impl<'de> serde::de::Visitor<'de> for ObjectVisitor {
+            type Value = Members;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str("a JSON object")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Members, A::Error> {
+                let mut members = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some(member) = map.next_entry()? {
+                    members.push(member);
+                }
+                Ok(Members(members))
+            }
+        }
+
+        deserializer.deserialize_map(ObjectVisitor)
+    }
 }

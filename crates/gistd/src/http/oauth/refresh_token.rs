@@ -32,6 +32,9 @@ pub async fn exchange(
         ),
         None => None,
     };
+    // A scope of only separators (`scope=+`) names no scope: treated as omitted, as at the
+    // authorization endpoint, rather than as a request for a token with no scope at all.
+    let requested = requested.filter(|scope| !scope.is_empty());
     let requested_text = requested.as_ref().map(ScopeSet::to_string);
 
     let now = state.now();
