@@ -126,7 +126,12 @@ impl AuthorizationRequest {
         let page = |message: &str| AuthorizeError::Page(PageError::BadRequest(message.to_owned()));
 
         let repeated = fields.repeated();
-        if matches!(repeated, Some("client_id" | "redirect_uri")) {
+        // Checked by name: `repeated()` names only the first repeated parameter, and a
+        // repeated `scope` before two different client_ids must not earn a redirect.
+        if ["client_id", "redirect_uri"]
+            .into_iter()
+            .any(|name| fields.all(name).nth(1).is_some())
+        {
             return Err(page(
                 "The authorization request repeats client_id or redirect_uri.",
             ));
@@ -294,6 +299,15 @@ pub async fn show_consent(
         .filter(|workspace| workspace.role == "owner" || workspace.role == "admin")
         .collect();
     if administered.is_empty() {
+        // prompt=none promises the client no page is shown; with no workspace to grant,
+        // there can be no consent either.
+        if request.prompt_is("none") {
+            return Err(request.error(
+                StatusCode::FOUND,
+                "consent_required",
+                "The user administers no workspace, so none can be connected.",
+            ));
+        }
         return Err(PageError::Forbidden(
             "Only a workspace's owner or admin can connect an app to it, and you administer no workspace. \
              Create one from the home page, then try again."

@@ -70,6 +70,22 @@ pub async fn authenticate_client(
     }
 }
 
+/// Reads a client-authenticated request about one token (revocation, introspection):
+/// returns the authenticated app and the `token` parameter.
+pub async fn authenticate_token_request(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &axum::http::Uri,
+    body: &axum::body::Bytes,
+) -> Result<(App, String), OAuthError> {
+    let fields = super::params::read_params(headers, uri, body)?;
+    let app = authenticate_client(state, headers, &fields).await?;
+    let token = fields
+        .get("token")
+        .ok_or_else(|| OAuthError::invalid_request("token is missing."))?;
+    Ok((app, token.to_owned()))
+}
+
 /// Splits and decodes `Basic base64(urlencode(id) ":" urlencode(secret))`.
 fn parse_basic(header_value: &str) -> Result<(String, String), OAuthError> {
     let invalid = || {

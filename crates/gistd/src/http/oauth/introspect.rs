@@ -2,8 +2,7 @@
 //! tokens: anyone else's, like a dead or unknown token, is `{"active": false}` and
 //! nothing more (section 2.2).
 
-use super::client_auth::authenticate_client;
-use super::params::read_params;
+use super::client_auth::authenticate_token_request;
 use crate::domain::secret::{SecretHash, SecretKind};
 use crate::http::error::{OAuthError, no_store_headers};
 use crate::http::state::AppState;
@@ -22,11 +21,8 @@ pub async fn introspect_token(
     uri: Uri,
     body: Bytes,
 ) -> Result<impl IntoResponse, OAuthError> {
-    let fields = read_params(&headers, &uri, &body)?;
-    let app = authenticate_client(&state, &headers, &fields).await?;
-    let token = fields
-        .get("token")
-        .ok_or_else(|| OAuthError::invalid_request("token is missing."))?;
+    let (app, token) = authenticate_token_request(&state, &headers, &uri, &body).await?;
+    let token = token.as_str();
     let hash = SecretHash::of(token);
 
     let response = match SecretKind::of(token) {

@@ -2,8 +2,7 @@
 //! live, or the client's own (section 2.2), so the endpoint reveals nothing; a client can
 //! only ever revoke its own tokens.
 
-use super::client_auth::authenticate_client;
-use super::params::read_params;
+use super::client_auth::authenticate_token_request;
 use crate::domain::secret::{SecretHash, SecretKind};
 use crate::http::error::OAuthError;
 use crate::http::state::AppState;
@@ -21,11 +20,8 @@ pub async fn revoke_token(
     uri: Uri,
     body: Bytes,
 ) -> Result<impl IntoResponse, OAuthError> {
-    let fields = read_params(&headers, &uri, &body)?;
-    let app = authenticate_client(&state, &headers, &fields).await?;
-    let token = fields
-        .get("token")
-        .ok_or_else(|| OAuthError::invalid_request("token is missing."))?;
+    let (app, token) = authenticate_token_request(&state, &headers, &uri, &body).await?;
+    let token = token.as_str();
     let hash = SecretHash::of(token);
     let now = state.now();
     match SecretKind::of(token) {
