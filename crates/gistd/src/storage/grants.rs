@@ -474,8 +474,9 @@ pub async fn list_connected_apps(
     Ok(merged)
 }
 
-/// Disconnects an app from a workspace: forgets every consent and revokes every grant, so
-/// its tokens stop working at once. Returns whether anything was connected.
+/// Disconnects an app from a workspace: forgets every consent, revokes every grant and
+/// deletes the codes not yet exchanged (which would otherwise start a new grant), so its
+/// tokens stop working at once. Returns whether anything was connected.
 pub async fn disconnect_app(
     db: &Db,
     app_id: i64,
@@ -483,6 +484,8 @@ pub async fn disconnect_app(
     now: i64,
 ) -> Result<bool, StorageError> {
     let forget = "DELETE FROM consents WHERE app_id = $1 AND workspace_id = $2";
+    let drop_codes = "DELETE FROM authorization_codes WHERE app_id = $1 AND workspace_id = $2 \
+                      AND consumed_at IS NULL";
     let revoke = "UPDATE grants SET revoked_at = $1 WHERE app_id = $2 AND workspace_id = $3 \
                   AND revoked_at IS NULL";
     on_pool!(db, pool => {
@@ -493,6 +496,11 @@ pub async fn disconnect_app(
             .execute(&mut *tx)
             .await?
             .rows_affected();
+        sqlx::query(drop_codes)
+            .bind(app_id)
+            .bind(workspace_id)
+            .execute(&mut *tx)
+            .await?;
         let grants = sqlx::query(revoke)
             .bind(now)
             .bind(app_id)
