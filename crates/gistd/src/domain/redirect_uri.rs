@@ -93,7 +93,7 @@ pub fn matches(registered: &str, presented: &str) -> bool {
     loopback_ip
         && left.scheme == right.scheme
         && left_host == right_host
-        && right_port.chars().all(|c| c.is_ascii_digit())
+        && is_valid_port(right.authority, right_port)
         && left.rest == right.rest
         && !right.rest.contains('#')
 }
@@ -112,6 +112,14 @@ pub fn with_query_params(uri: &str, params: &[(&str, &str)]) -> String {
         Some(_) => "&",
     };
     format!("{uri}{separator}{encoded}")
+}
+
+/// A port that is absent (no colon at all) or a number from 1 to 65535.
+fn is_valid_port(authority: &str, port: &str) -> bool {
+    if port.is_empty() {
+        return !authority.ends_with(':');
+    }
+    port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok_and(|port| port > 0)
 }
 
 fn is_loopback_host(host: &str) -> bool {
