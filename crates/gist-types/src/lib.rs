@@ -2,7 +2,7 @@
 //!
 //! The server renders these and clients (the `gist-client` SDK, tests) parse them, so the
 //! two sides cannot drift apart. Field names follow what Gist's own clients read; see
-//! `docs/compatibility.md` in the repository for the evidence behind each choice.
+//! `docs/oauth.md` in the repository for where gistd follows Gist and where the RFCs.
 
 use serde::{Deserialize, Serialize};
 

@@ -60,7 +60,8 @@ struct ServeArgs {
     #[arg(long, env = "GISTD_BASE_URL", value_parser = config::parse_base_url)]
     base_url: Option<String>,
     /// Seed a demo user, workspace and app, and print how to use them.
-    #[arg(long, env = "GISTD_DEMO")]
+    /// `GISTD_DEMO` takes true/false, 1/0, yes/no or on/off.
+    #[arg(long, env = "GISTD_DEMO", value_parser = clap::builder::BoolishValueParser::new())]
     demo: bool,
     /// Access token lifetime: seconds, a number with s/m/h/d, or `never`.
     #[arg(long, env = "GISTD_ACCESS_TOKEN_TTL", default_value = "2h")]
@@ -161,6 +162,7 @@ fn init_tracing() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }
 
@@ -304,6 +306,10 @@ async fn serve(
         ..Settings::default()
     };
     let app = Application::build(settings, clock.clone()).await?;
+    // Install the signal handlers before announcing anything: a script or supervisor that
+    // sends SIGTERM as soon as it has read the demo line must get a clean stop, not the
+    // default action of a signal nobody handles yet.
+    let shutdown = shutdown_signal()?;
 
     if args.demo {
         let demo = service::seed_demo(app.db(), clock.now())
@@ -333,30 +339,32 @@ async fn serve(
         );
     }
 
-    app.run_until_stopped(shutdown_signal()).await?;
+    app.run_until_stopped(shutdown).await?;
     tracing::info!("gistd stopped");
     Ok(())
 }
 
-/// Completes on SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Installs handlers for SIGINT (Ctrl-C) and SIGTERM at once, and returns a future that
+/// completes when either signal arrives.
+#[cfg(unix)]
+fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {},
+            _ = terminate.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down: finishing requests in flight");
+        tracing::info!("shutting down: finishing requests in flight");
+    })
+}
+
+/// Completes on Ctrl-C.
+#[cfg(not(unix))]
+fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()> + Send + 'static> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down: finishing requests in flight");
+    })
 }
