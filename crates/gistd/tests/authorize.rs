@@ -8,8 +8,8 @@ use gistd::domain::clock::Clock;
 use gistd::storage::{Db, workspaces};
 use serde_json::Value;
 use support::{
-    Browser, Fixture, PASSWORD, REDIRECT_URI, TestServer, authorize_url, hidden_field, location,
-    query_param,
+    Browser, Fixture, PASSWORD, REDIRECT_URI, TestServer, authorize_url, hidden_field, input_value,
+    location, query_param, session_csrf,
 };
 
 /// A redirect URI registered next to [`REDIRECT_URI`] by [`redirect_fixture`].
@@ -114,20 +114,6 @@ fn workspace_radio(page: &str, slug: &str) -> Option<bool> {
     let start = page.find(&format!("id=\"ws-{slug}\""))?;
     let tag = &page[start..start + page[start..].find('>')?];
     Some(tag.contains(" checked"))
-}
-
-/// The `value` attribute of the element with `id` (secrets need no unescaping).
-fn input_value(page: &str, id: &str) -> Option<String> {
-    let start = page.find(&format!("id=\"{id}\""))?;
-    let tag = &page[start..start + page[start..].find('>')?];
-    let value = tag.find("value=\"")? + "value=\"".len();
-    Some(tag[value..value + tag[value..].find('"')?].to_owned())
-}
-
-/// The CSRF token of the logged-in session (from the log-out form in the page header).
-async fn session_csrf(browser: &Browser) -> String {
-    let page = browser.get("/").await.text().await.expect("home page");
-    hidden_field(&page, "csrf").expect("log-out form")
 }
 
 /// Opens the consent page and allows for `workspace`; returns the redirect.

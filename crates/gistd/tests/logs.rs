@@ -7,7 +7,9 @@ mod support;
 use serde_json::Value;
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
-use support::{Browser, REDIRECT_URI, TestServer, authorize_url, hidden_field, query_param};
+use support::{
+    REDIRECT_URI, TestServer, authorize_url, hidden_field, input_value, query_param, session_csrf,
+};
 
 /// Everything the global subscriber wrote.
 static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
@@ -56,20 +58,6 @@ fn cookie_value(response: &reqwest::Response, name: &str) -> Option<String> {
         .filter_map(|value| value.strip_prefix(&format!("{name}=")))
         .map(|rest| rest.split(';').next().unwrap_or("").to_owned())
         .find(|value| !value.is_empty())
-}
-
-/// The `value` attribute of the element with `id`.
-fn input_value(page: &str, id: &str) -> Option<String> {
-    let start = page.find(&format!("id=\"{id}\""))?;
-    let tag = &page[start..start + page[start..].find('>')?];
-    let value = tag.find("value=\"")? + "value=\"".len();
-    Some(tag[value..value + tag[value..].find('"')?].to_owned())
-}
-
-/// The CSRF token of the logged-in session.
-async fn session_csrf(browser: &Browser) -> String {
-    let page = browser.get("/").await.text().await.expect("home page");
-    hidden_field(&page, "csrf").expect("log-out form")
 }
 
 /// Posts to an OAuth endpoint with client credentials in the body.

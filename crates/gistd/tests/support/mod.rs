@@ -315,6 +315,20 @@ pub fn location(response: &reqwest::Response) -> String {
         .to_owned()
 }
 
+/// The `value` attribute of the element with `id` (secrets need no unescaping).
+pub fn input_value(page: &str, id: &str) -> Option<String> {
+    let start = page.find(&format!("id=\"{id}\""))?;
+    let tag = &page[start..start + page[start..].find('>')?];
+    let value = tag.find("value=\"")? + "value=\"".len();
+    Some(tag[value..value + tag[value..].find('"')?].to_owned())
+}
+
+/// The CSRF token of the logged-in session (from the log-out form in the page header).
+pub async fn session_csrf(browser: &Browser) -> String {
+    let page = browser.get("/").await.text().await.expect("home page");
+    hidden_field(&page, "csrf").expect("log-out form")
+}
+
 /// One query parameter of a URL.
 pub fn query_param(url: &str, name: &str) -> Option<String> {
     let parsed = url::Url::parse(url).expect("absolute URL");
