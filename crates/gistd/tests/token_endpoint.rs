@@ -517,8 +517,15 @@ async fn a_wrong_redirect_uri_at_the_token_endpoint_is_an_invalid_grant() {
         )
         .await;
     reply.expect_error(400, "invalid_grant");
-    // The code was burnt by the failed attempt.
-    env.exchange(&code).await.expect_error(400, "invalid_grant");
+    // The code was burnt by the failed attempt, and the answer says so rather than
+    // claiming tokens were revoked (none were issued).
+    let retry = env.exchange(&code).await;
+    assert!(
+        retry.text("error_description").contains("refused"),
+        "{}",
+        retry.text("error_description")
+    );
+    retry.expect_error(400, "invalid_grant");
 }
 
 #[tokio::test]
@@ -589,13 +596,16 @@ async fn an_expired_code_is_an_invalid_grant() {
 }
 
 #[tokio::test]
-async fn a_code_issued_to_another_client_is_an_invalid_grant() {
+async fn a_code_issued_to_another_client_is_an_invalid_grant_and_stays_usable_by_its_owner() {
     let env = Env::start().await;
     let other = env.other_client().await;
     let code = env.code().await;
-    env.exchange_as(&other, &code, &[])
+    let reply = env.exchange_as(&other, &code, &[]).await;
+    assert_eq!(reply.text("error_description"), "The code is not valid.");
+    reply.expect_error(400, "invalid_grant");
+    env.exchange_as(&env.client(), &code, &[])
         .await
-        .expect_error(400, "invalid_grant");
+        .expect_tokens();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1422,4 +1432,29 @@ async fn a_token_and_an_api_key_see_only_their_own_workspace() {
     let key_a = server.api_key(env.fixture.workspace_id).await;
     let seen = env.teammates_with("Bearer", &key_a).await;
     assert_eq!(emails(&seen), ["admin@example.com"]);
+}
+
+#[tokio::test]
+async fn a_request_with_more_than_a_hundred_parameters_is_refused() {
+    let env = Env::start().await;
+    let mut body = String::from("grant_type=refresh_token&refresh_token=x");
+    for index in 0..50_000 {
+        body.push_str(&format!("&a{index}=1"));
+    }
+    let response = reqwest::Client::new()
+        .post(env.server.url("/oauth/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let json: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(json["error"], "invalid_request");
+    assert!(
+        json["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("more than 100")
+    );
 }

@@ -67,9 +67,16 @@ pub fn parse_description(value: &str) -> Result<String, String> {
     Ok(text.to_owned())
 }
 
-/// Checks a workspace slug: 3 to 40 of `a-z 0-9 -`, starting with a letter or digit.
+/// Slugs that would shadow a page under `/workspaces/`.
+const RESERVED_SLUGS: &[&str] = &["new"];
+
+/// Checks a workspace slug: 3 to 40 of `a-z 0-9 -`, starting with a letter or digit, and
+/// not one of the reserved words.
 pub fn parse_slug(value: &str) -> Result<String, String> {
     let slug = value.trim().to_lowercase();
+    if RESERVED_SLUGS.contains(&slug.as_str()) {
+        return Err(format!("The slug `{slug}` is reserved; choose another."));
+    }
     let valid = (3..=40).contains(&slug.len())
         && slug
             .bytes()
@@ -95,6 +102,9 @@ pub fn slug_from_name(name: &str) -> String {
     let mut slug: String = slug.trim_end_matches('-').chars().take(32).collect();
     while slug.len() < 3 {
         slug.push('0');
+    }
+    if RESERVED_SLUGS.contains(&slug.as_str()) {
+        slug.push_str("-workspace");
     }
     slug
 }
@@ -136,5 +146,7 @@ mod tests {
         assert!(parse_slug("acme inc").is_err());
         assert_eq!(slug_from_name("Acme, Inc."), "acme-inc");
         assert_eq!(slug_from_name("!"), "000");
+        assert!(parse_slug("new").is_err());
+        assert_eq!(slug_from_name("New"), "new-workspace");
     }
 }

@@ -114,12 +114,15 @@ pub fn with_query_params(uri: &str, params: &[(&str, &str)]) -> String {
     format!("{uri}{separator}{encoded}")
 }
 
-/// A port that is absent (no colon at all) or a number from 1 to 65535.
+/// A port that is absent (no colon at all) or a number from 1 to 65535 written without
+/// leading zeros.
 fn is_valid_port(authority: &str, port: &str) -> bool {
     if port.is_empty() {
         return !authority.ends_with(':');
     }
-    port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok_and(|port| port > 0)
+    !port.starts_with('0')
+        && port.bytes().all(|b| b.is_ascii_digit())
+        && port.parse::<u16>().is_ok()
 }
 
 fn is_loopback_host(host: &str) -> bool {

@@ -4,6 +4,10 @@
 //! checkboxes send one field per ticked box, so neither fits a `HashMap` or serde's
 //! last-one-wins decoding.
 
+/// Most fields any request of gistd's needs; more is refused before any other work, so a
+/// request cannot make the server spend time on thousands of parameters.
+pub const MAX_FIELDS: usize = 100;
+
 /// The fields of a form-encoded body or query string, in order.
 #[derive(Debug, Default, Clone)]
 pub struct Fields(Vec<(String, String)>);
@@ -41,13 +45,24 @@ impl Fields {
             .map(|(_, value)| value.as_str())
     }
 
-    /// The first name that occurs more than once, if any.
+    /// The first name that occurs more than once, if any. Linear time: it runs on
+    /// unauthenticated requests, so a body of many distinct names must stay cheap.
     pub fn repeated(&self) -> Option<&str> {
+        let mut seen = std::collections::HashSet::with_capacity(self.0.len());
         self.0
             .iter()
-            .enumerate()
-            .find(|(index, (key, _))| self.0[..*index].iter().any(|(earlier, _)| earlier == key))
-            .map(|(_, (key, _))| key.as_str())
+            .map(|(key, _)| key.as_str())
+            .find(|key| !seen.insert(*key))
+    }
+
+    /// How many fields there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there is no field.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
 
@@ -63,6 +78,24 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for Fields {
         let bytes = axum::body::Bytes::from_request(request, state)
             .await
             .map_err(|rejection| super::error::PageError::BadRequest(rejection.body_text()))?;
-        Ok(Fields::parse(&bytes))
+        let fields = Fields::parse(&bytes);
+        if fields.len() > MAX_FIELDS {
+            return Err(super::error::PageError::BadRequest(format!(
+                "The form has more than {MAX_FIELDS} fields."
+            )));
+        }
+        Ok(fields)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Fields;
+
+    #[test]
+    fn repeated_names_the_first_name_seen_twice() {
+        assert_eq!(Fields::parse(b"a=1&b=2&c=3").repeated(), None);
+        assert_eq!(Fields::parse(b"a=1&b=2&b=3&a=4").repeated(), Some("b"));
+        assert_eq!(Fields::parse(b"a=1&a").repeated(), Some("a"));
     }
 }

@@ -106,10 +106,13 @@ pub enum Redemption<E> {
         /// The new grant.
         grant_id: i64,
     },
-    /// No such code.
+    /// No such code, or another client's unused code (which stays usable by its owner).
     Unknown,
-    /// The code was used before; the grant it started (if any) is now revoked.
+    /// The code was exchanged before; the grant it started is now revoked.
     Replayed,
+    /// The code was claimed before by a request that failed its checks; no tokens were
+    /// ever issued from it.
+    Burnt,
     /// The code was claimed but failed the caller's checks; it is burnt.
     Rejected(E),
 }
@@ -240,22 +243,26 @@ pub async fn insert_code(db: &Db, code: &NewCode<'_>, now: i64) -> Result<(), St
     Ok(())
 }
 
-/// Redeems a code: claims it with one conditional update (so of two concurrent requests
-/// exactly one wins), runs `check` on it, and on success starts a grant with `tokens`,
-/// all in one transaction. A code claimed before means replay: the grant it started is
-/// revoked (RFC 6749 section 4.1.2, RFC 9700 section 4.2.4). A code that fails `check`
-/// stays claimed, so it cannot be tried again.
+/// Redeems a code of `app_id`: claims it with one conditional update (so of two
+/// concurrent requests exactly one wins), runs `check` on it, and on success starts a
+/// grant with `tokens`, all in one transaction. Another client's code is not claimed, so
+/// presenting it cannot spoil it for its owner. A code exchanged before means replay: the
+/// grant it started is revoked (RFC 6749 section 4.1.2, RFC 9700 section 4.2.4), whoever
+/// presents it, since a used code in circulation means it leaked. A code that fails
+/// `check` stays claimed, so it cannot be tried again.
 pub async fn redeem_code<E>(
     db: &Db,
     code_hash: &str,
+    app_id: i64,
     tokens: &NewTokens<'_>,
     now: i64,
     check: impl FnOnce(&CodeRecord) -> Result<(), E>,
 ) -> Result<Redemption<E>, StorageError> {
     let claim = "UPDATE authorization_codes SET consumed_at = $1 \
-                 WHERE code_hash = $2 AND consumed_at IS NULL \
+                 WHERE code_hash = $2 AND app_id = $3 AND consumed_at IS NULL \
                  RETURNING app_id, workspace_id, user_id, redirect_uri, scope, code_challenge, expires_at";
-    let find_replayed = "SELECT grant_id FROM authorization_codes WHERE code_hash = $1";
+    let find_previous =
+        "SELECT consumed_at, grant_id FROM authorization_codes WHERE code_hash = $1";
     let revoke = "UPDATE grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL";
     let insert_grant = "INSERT INTO grants (app_id, workspace_id, user_id, scope, created_at) \
                         VALUES ($1, $2, $3, $4, $5) RETURNING id";
@@ -266,20 +273,20 @@ pub async fn redeem_code<E>(
         let claimed = sqlx::query_as::<_, CodeRecord>(claim)
             .bind(now)
             .bind(code_hash)
+            .bind(app_id)
             .fetch_optional(&mut *tx)
             .await?;
 
         let Some(code) = claimed else {
-            let previous = sqlx::query_scalar::<_, Option<i64>>(find_replayed)
+            let previous = sqlx::query_as::<_, (Option<i64>, Option<i64>)>(find_previous)
                 .bind(code_hash)
                 .fetch_optional(&mut *tx)
                 .await?;
             let outcome = match previous {
-                None => Redemption::Unknown,
-                Some(grant_id) => {
-                    if let Some(grant_id) = grant_id {
-                        sqlx::query(revoke).bind(now).bind(grant_id).execute(&mut *tx).await?;
-                    }
+                None | Some((None, _)) => Redemption::Unknown,
+                Some((Some(_), None)) => Redemption::Burnt,
+                Some((Some(_), Some(grant_id))) => {
+                    sqlx::query(revoke).bind(now).bind(grant_id).execute(&mut *tx).await?;
                     Redemption::Replayed
                 }
             };

@@ -12,7 +12,8 @@ use crate::storage::grants::{self, Redemption};
 use crate::storage::workspaces;
 use gist_types::TokenResponse;
 
-/// Exchanges a code for tokens. The code must belong to `app`, be unexpired and unused,
+/// Exchanges a code for tokens. The code must belong to `app` (another client's code is
+/// "not valid", revealing nothing), be unexpired and unused,
 /// come with the same redirect URI as the authorization request, and satisfy its PKCE
 /// challenge if it had one (and come with no verifier if it had none).
 pub async fn exchange(
@@ -41,12 +42,10 @@ pub async fn exchange(
     let redemption = grants::redeem_code(
         &state.db,
         code_hash.as_str(),
+        app.id,
         &pair.to_store(None),
         now,
         |record| {
-            if record.app_id != app.id {
-                return Err("The code was issued to another client.");
-            }
             if record.expires_at <= now {
                 return Err("The code has expired.");
             }
@@ -87,6 +86,12 @@ pub async fn exchange(
             tracing::warn!(client.id = %app.client_id, "authorization code replayed; its grant is revoked");
             Err(OAuthError::invalid_grant(
                 "The code was already used; the tokens issued from it are revoked.",
+            ))
+        }
+        Redemption::Burnt => {
+            tracing::info!(client.id = %app.client_id, "code presented again after a refused attempt");
+            Err(OAuthError::invalid_grant(
+                "The code was already used by a request that was refused; start a new authorization.",
             ))
         }
         Redemption::Rejected(reason) => {

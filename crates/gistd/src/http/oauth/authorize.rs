@@ -125,6 +125,9 @@ impl AuthorizationRequest {
     ) -> Result<AuthorizationRequest, AuthorizeError> {
         let page = |message: &str| AuthorizeError::Page(PageError::BadRequest(message.to_owned()));
 
+        if fields.len() > crate::http::forms::MAX_FIELDS {
+            return Err(page("The authorization request has too many parameters."));
+        }
         let repeated = fields.repeated();
         // Checked by name: `repeated()` names only the first repeated parameter, and a
         // repeated `scope` before two different client_ids must not earn a redirect.

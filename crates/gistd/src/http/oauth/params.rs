@@ -42,6 +42,12 @@ pub fn read_params(headers: &HeaderMap, uri: &Uri, body: &Bytes) -> Result<Field
         ));
     };
 
+    if fields.len() > crate::http::forms::MAX_FIELDS {
+        return Err(OAuthError::invalid_request(format!(
+            "The request has more than {} parameters.",
+            crate::http::forms::MAX_FIELDS
+        )));
+    }
     if let Some(name) = fields.repeated() {
         return Err(OAuthError::invalid_request(format!(
             "The parameter `{name}` is repeated."

@@ -182,10 +182,25 @@ pub async fn create_session(
     };
 
     accounts::clear_login_failures(&state.db, &account_key).await?;
-    let cookie = session::start_session(&state, user.id).await?;
     tracing::info!(user.id = user.id, "logged in");
-    let mut response = Redirect::to(&next).into_response();
-    response.headers_mut().append(header::SET_COOKIE, cookie);
+    logged_in_redirect(&state, user.id, &next).await
+}
+
+/// Starts a session for `user_id` and redirects to `next`. The response carries the
+/// session cookie, so no cache may keep it.
+async fn logged_in_redirect(
+    state: &AppState,
+    user_id: i64,
+    next: &str,
+) -> Result<Response, PageError> {
+    let cookie = session::start_session(state, user_id).await?;
+    let mut response = Redirect::to(next).into_response();
+    let headers = response.headers_mut();
+    headers.append(header::SET_COOKIE, cookie);
+    headers.insert(
+        header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
     Ok(response)
 }
 
@@ -224,10 +239,7 @@ pub async fn create_account(
     match service::create_user(&state.db, state.now(), &email, &name, password).await {
         Ok(user_id) => {
             tracing::info!(user.id = user_id, "account created");
-            let cookie = session::start_session(&state, user_id).await?;
-            let mut response = Redirect::to(&next).into_response();
-            response.headers_mut().append(header::SET_COOKIE, cookie);
-            Ok(response)
+            logged_in_redirect(&state, user_id, &next).await
         }
         Err(
             error @ (ServiceError::Invalid(_)
