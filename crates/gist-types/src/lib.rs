@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// One entry of the `errors` list every REST API error carries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiErrorItem {
     /// A stable machine-readable code such as `unauthorized` or `not_found`.
     pub code: String,
@@ -17,6 +18,7 @@ pub struct ApiErrorItem {
 
 /// The body of every REST API error response: `{"errors": [{"code": ..., "message": ...}]}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiErrorBody {
     /// At least one error.
     pub errors: Vec<ApiErrorItem>,
@@ -24,6 +26,7 @@ pub struct ApiErrorBody {
 
 /// A teammate: a member of the workspace, as Gist's teammate object shows one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Teammate {
     /// The teammate's id within its workspace.
     pub id: i64,
@@ -50,13 +53,23 @@ pub struct Teammate {
 
 /// `GET /teammates`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TeammatesResponse {
     /// Every teammate of the workspace.
     pub teammates: Vec<Teammate>,
 }
 
+/// `GET /teammates/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TeammateResponse {
+    /// The teammate.
+    pub teammate: Teammate,
+}
+
 /// A successful token endpoint response (RFC 6749 section 5.1, plus Gist's workspace).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenResponse {
     /// The bearer token for API calls.
     pub access_token: String,
@@ -78,6 +91,7 @@ pub struct TokenResponse {
 
 /// An OAuth 2 error response body (RFC 6749 section 5.2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OAuthErrorResponse {
     /// One of the RFC 6749 error codes, such as `invalid_grant`.
     pub error: String,
@@ -88,6 +102,7 @@ pub struct OAuthErrorResponse {
 
 /// An RFC 7662 introspection response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IntrospectionResponse {
     /// Whether the token is live. When false, no other member is present.
     pub active: bool,

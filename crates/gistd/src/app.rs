@@ -114,12 +114,18 @@ impl Application {
                 "the base URL is not https: cookies are not Secure; use this only on a trusted network"
             );
         }
-        let router = http::router(self.state.clone());
-        axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
+        // Gist's Ruby client calls some paths with a trailing slash (`campaigns/`); the
+        // slash is removed before routing, so `/api/campaigns/` is `/api/campaigns`.
+        let router = tower::Layer::layer(
+            &tower_http::normalize_path::NormalizePathLayer::trim_trailing_slash(),
+            http::router(self.state.clone()),
+        );
+        let service =
+            axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+                SocketAddr,
+            >(router);
+        axum::serve(self.listener, service)
+            .with_graceful_shutdown(shutdown)
+            .await
     }
 }

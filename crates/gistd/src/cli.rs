@@ -63,6 +63,12 @@ struct ServeArgs {
     /// `GISTD_DEMO` takes true/false, 1/0, yes/no or on/off.
     #[arg(long, env = "GISTD_DEMO", value_parser = clap::builder::BoolishValueParser::new())]
     demo: bool,
+    /// REST API requests allowed per workspace in each rate-limit window.
+    #[arg(long, env = "GISTD_API_RATE_LIMIT", default_value_t = 100, value_parser = clap::value_parser!(i64).range(1..))]
+    api_rate_limit: i64,
+    /// Length of the REST API's rate-limit window, in seconds.
+    #[arg(long, env = "GISTD_API_RATE_WINDOW", default_value_t = 10, value_parser = clap::value_parser!(i64).range(1..=3600))]
+    api_rate_window: i64,
     /// Access token lifetime: seconds, a number with s/m/h/d, or `never`.
     #[arg(long, env = "GISTD_ACCESS_TOKEN_TTL", default_value = "2h")]
     access_token_ttl: config::Lifetime,
@@ -303,6 +309,8 @@ async fn serve(
         database,
         base_url: args.base_url,
         access_token_ttl: args.access_token_ttl.0,
+        api_rate_limit: args.api_rate_limit,
+        api_rate_window_seconds: args.api_rate_window,
         ..Settings::default()
     };
     let app = Application::build(settings, clock.clone()).await?;

@@ -40,6 +40,10 @@ pub struct Settings {
     pub login_failures_per_address: i64,
     /// Length of the log-in throttle window, in seconds.
     pub login_throttle_window_seconds: i64,
+    /// REST API requests allowed per workspace in one rate-limit window.
+    pub api_rate_limit: i64,
+    /// Length of the REST API's rate-limit window, in seconds.
+    pub api_rate_window_seconds: i64,
 }
 
 impl Default for Settings {
@@ -53,6 +57,8 @@ impl Default for Settings {
             login_failures_per_account: 5,
             login_failures_per_address: 20,
             login_throttle_window_seconds: 15 * 60,
+            api_rate_limit: 100,
+            api_rate_window_seconds: 10,
         }
     }
 }

@@ -220,10 +220,21 @@ pub enum ApiError {
     InvalidToken,
     /// 403: the token lacks a scope.
     InsufficientScope(crate::domain::scope::Scope),
+    /// 403: the endpoint needs the workspace API key, which OAuth tokens cannot stand in
+    /// for (no documented scope covers it).
+    ApiKeyRequired,
     /// 404.
     NotFound(String),
     /// 400.
     BadRequest(String),
+    /// 409: the write conflicts with existing data.
+    Conflict(String),
+    /// 413: the body is larger than the server accepts.
+    PayloadTooLarge,
+    /// 422: well-formed input that breaks a rule.
+    Unprocessable(String),
+    /// 429: the workspace used its requests for this window.
+    RateLimited(crate::http::api::RateLimit),
     /// 500; the cause is logged, not sent.
     Internal(String),
 }
@@ -252,6 +263,45 @@ impl IntoResponse for ApiError {
                 )),
             ),
             ApiError::NotFound(message) => (StatusCode::NOT_FOUND, "not_found", message, None),
+            ApiError::ApiKeyRequired => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "This endpoint needs the workspace API key; no OAuth scope grants it.".to_owned(),
+                None,
+            ),
+            ApiError::Conflict(message) => (StatusCode::CONFLICT, "conflict", message, None),
+            ApiError::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!(
+                    "The request body is larger than {} bytes.",
+                    crate::config::MAX_BODY_BYTES
+                ),
+                None,
+            ),
+            ApiError::Unprocessable(message) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_error",
+                message,
+                None,
+            ),
+            ApiError::RateLimited(limit) => {
+                let message = format!(
+                    "Rate limit of {} requests per {} seconds reached; retry in {} s.",
+                    limit.limit,
+                    limit.window_seconds,
+                    limit.retry_after()
+                );
+                let body = ApiErrorBody {
+                    errors: vec![ApiErrorItem {
+                        code: "rate_limited".to_owned(),
+                        message,
+                    }],
+                };
+                let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+                limit.write_headers(response.headers_mut(), true);
+                return response;
+            }
             ApiError::BadRequest(message) => {
                 (StatusCode::BAD_REQUEST, "bad_request", message, None)
             }
@@ -283,6 +333,9 @@ impl IntoResponse for ApiError {
 
 impl From<StorageError> for ApiError {
     fn from(error: StorageError) -> Self {
-        ApiError::Internal(error.to_string())
+        match error {
+            StorageError::Conflict(what) => ApiError::Conflict(format!("{what} already exists.")),
+            other => ApiError::Internal(other.to_string()),
+        }
     }
 }

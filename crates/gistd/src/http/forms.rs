@@ -55,6 +55,13 @@ impl Fields {
             .find(|key| !seen.insert(*key))
     }
 
+    /// Every field, in order.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.as_str()))
+    }
+
     /// How many fields there are.
     pub fn len(&self) -> usize {
         self.0.len()

@@ -87,7 +87,13 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/static/style.css", get(pages::show_stylesheet));
 
-    let api = Router::new().route("/api/teammates", get(api::teammates::list_teammates));
+    let (api, document) = api::routes().merge(api::docs::routes()).split_for_parts();
+    let api = Router::new()
+        .nest("/api", api)
+        .layer(axum::Extension(api::docs::ApiDocument(
+            std::sync::Arc::new(document),
+        )))
+        .layer(middleware::from_fn(api::add_rate_limit_headers));
 
     Router::new()
         .merge(oauth)

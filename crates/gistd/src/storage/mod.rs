@@ -19,7 +19,10 @@ use std::time::Duration;
 
 pub mod accounts;
 pub mod apps;
+pub mod contacts;
 pub mod grants;
+pub mod rate_limits;
+pub mod tags;
 pub mod workspaces;
 
 /// Runs `$body` with `$pool` bound to the concrete pool of whichever backend `$db` is.

@@ -207,3 +207,17 @@ pub async fn find_workspace_by_api_key(
         on_pool!(db, pool => sqlx::query_as::<_, Workspace>(sql).bind(key_hash).fetch_optional(pool).await?),
     )
 }
+
+/// Every (team id, membership id) pair of a workspace's teams.
+pub async fn list_team_memberships(
+    db: &Db,
+    workspace_id: i64,
+) -> Result<Vec<(i64, i64)>, StorageError> {
+    let sql = "SELECT tm.team_id, tm.membership_id FROM team_members tm \
+               JOIN teams t ON t.id = tm.team_id WHERE t.workspace_id = $1 \
+               ORDER BY tm.team_id, tm.membership_id";
+    Ok(on_pool!(db, pool => sqlx::query_as::<_, (i64, i64)>(sql)
+        .bind(workspace_id)
+        .fetch_all(pool)
+        .await?))
+}

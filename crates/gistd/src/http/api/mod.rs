@@ -1,17 +1,58 @@
 //! The REST API under `/api`: Gist's endpoints, authorised by a workspace API key (all
 //! access) or an OAuth access token (its granted scopes only), both sent as
 //! `Authorization: Bearer` (RFC 6750 section 2.1; the scheme is matched in any case).
+//!
+//! Every resource module offers `routes()`, an [`OpenApiRouter`] whose handlers carry
+//! `#[utoipa::path]` annotations, so the OpenAPI document at `/api/openapi.json` is built
+//! from the same list of routes the server answers and cannot miss one.
 
 use crate::domain::scope::{Scope, ScopeSet};
 use crate::domain::secret::{SecretHash, SecretKind};
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
-use crate::storage::{grants, workspaces};
-use axum::extract::FromRequestParts;
-use axum::http::header;
+use crate::storage::{grants, rate_limits, workspaces};
+use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use std::sync::{Arc, Mutex};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
+pub mod conventions;
+pub mod docs;
 pub mod teammates;
+
+/// The API's OpenAPI document skeleton; paths are added by the resource routers.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "gistd REST API",
+        description = "Gist-compatible REST API. Authenticate with `Authorization: Bearer` and \
+                       a workspace API key or an OAuth access token."
+    ),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Every API route (paths relative to `/api`) with its OpenAPI description.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(teammates::routes())
+}
 
 /// Who is calling the API, and on which workspace.
 #[derive(Debug, Clone)]
@@ -30,8 +71,115 @@ impl ApiCaller {
             _ => Ok(()),
         }
     }
+
+    /// Refuses OAuth tokens: for endpoints no documented scope covers.
+    pub fn require_api_key(&self) -> Result<(), ApiError> {
+        match self.scopes {
+            Some(_) => Err(ApiError::ApiKeyRequired),
+            None => Ok(()),
+        }
+    }
 }
 
+/// The state of a workspace's rate-limit window after counting a request.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimit {
+    /// Requests allowed per window.
+    pub limit: i64,
+    /// Requests counted in this window, including this one.
+    pub used: i64,
+    /// When the window ends, Unix seconds.
+    pub reset_at: i64,
+    /// Window length in seconds.
+    pub window_seconds: i64,
+    now: i64,
+}
+
+impl RateLimit {
+    /// Seconds until the window ends (at least 1).
+    pub fn retry_after(&self) -> i64 {
+        (self.reset_at - self.now).max(1)
+    }
+
+    /// Writes `X-RateLimit-Limit`, `-Remaining` and `-Reset` (and `Retry-After` when the
+    /// request was refused).
+    pub fn write_headers(&self, headers: &mut HeaderMap, refused: bool) {
+        let mut put = |name: &'static str, value: i64| {
+            if let Ok(value) = HeaderValue::from_str(&value.to_string()) {
+                headers.insert(name, value);
+            }
+        };
+        put("x-ratelimit-limit", self.limit);
+        put("x-ratelimit-remaining", (self.limit - self.used).max(0));
+        put("x-ratelimit-reset", self.reset_at);
+        if refused {
+            put("retry-after", self.retry_after());
+        }
+    }
+}
+
+/// Where [`ApiCaller`] leaves the rate-limit state for [`add_rate_limit_headers`].
+#[derive(Clone, Default)]
+struct RateSlot(Arc<Mutex<Option<RateLimit>>>);
+
+/// Middleware of the API router: adds the rate-limit headers to every response of a
+/// request that was counted.
+pub async fn add_rate_limit_headers(mut request: Request, next: Next) -> Response {
+    let slot = RateSlot::default();
+    request.extensions_mut().insert(slot.clone());
+    let mut response = next.run(request).await;
+    let counted = slot.0.lock().ok().and_then(|guard| *guard);
+    if let Some(limit) = counted
+        && response.status() != axum::http::StatusCode::TOO_MANY_REQUESTS
+    {
+        limit.write_headers(response.headers_mut(), false);
+    }
+    response
+}
+
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<ApiCaller, ApiError> {
+    let header = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .ok_or(ApiError::MissingCredentials)?
+        .to_str()
+        .map_err(|_| ApiError::InvalidToken)?;
+    let (scheme, token) = header
+        .trim()
+        .split_once(' ')
+        .ok_or(ApiError::InvalidToken)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(ApiError::MissingCredentials);
+    }
+    let token = token.trim();
+    let hash = SecretHash::of(token);
+
+    match SecretKind::of(token) {
+        Some(SecretKind::ApiKey) => {
+            let workspace = workspaces::find_workspace_by_api_key(&state.db, hash.as_str())
+                .await?
+                .ok_or(ApiError::InvalidToken)?;
+            Ok(ApiCaller {
+                workspace_id: workspace.id,
+                scopes: None,
+            })
+        }
+        Some(SecretKind::AccessToken) => {
+            let record = grants::find_live_access_token(&state.db, hash.as_str(), state.now())
+                .await?
+                .ok_or(ApiError::InvalidToken)?;
+            let scopes = Some(ScopeSet::from_stored(&record.scope));
+            Ok(ApiCaller {
+                workspace_id: record.workspace_id,
+                scopes,
+            })
+        }
+        _ => Err(ApiError::InvalidToken),
+    }
+}
+
+/// Authenticates the caller, then counts the request against its workspace's rate limit
+/// (requests with bad credentials are not counted: they name no workspace).
 impl FromRequestParts<AppState> for ApiCaller {
     type Rejection = ApiError;
 
@@ -39,42 +187,29 @@ impl FromRequestParts<AppState> for ApiCaller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .ok_or(ApiError::MissingCredentials)?
-            .to_str()
-            .map_err(|_| ApiError::InvalidToken)?;
-        let (scheme, token) = header
-            .trim()
-            .split_once(' ')
-            .ok_or(ApiError::InvalidToken)?;
-        if !scheme.eq_ignore_ascii_case("bearer") {
-            return Err(ApiError::MissingCredentials);
-        }
-        let token = token.trim();
-        let hash = SecretHash::of(token);
+        let caller = authenticate(parts, state).await?;
 
-        match SecretKind::of(token) {
-            Some(SecretKind::ApiKey) => {
-                let workspace = workspaces::find_workspace_by_api_key(&state.db, hash.as_str())
-                    .await?
-                    .ok_or(ApiError::InvalidToken)?;
-                Ok(ApiCaller {
-                    workspace_id: workspace.id,
-                    scopes: None,
-                })
-            }
-            Some(SecretKind::AccessToken) => {
-                let record = grants::find_live_access_token(&state.db, hash.as_str(), state.now())
-                    .await?
-                    .ok_or(ApiError::InvalidToken)?;
-                Ok(ApiCaller {
-                    workspace_id: record.workspace_id,
-                    scopes: Some(ScopeSet::from_stored(&record.scope)),
-                })
-            }
-            _ => Err(ApiError::InvalidToken),
+        let now = state.now();
+        let window = state.settings.api_rate_window_seconds;
+        let window_start = now - now.rem_euclid(window);
+        let used = rate_limits::count_request(&state.db, caller.workspace_id, window_start, window)
+            .await?;
+        let limit = RateLimit {
+            limit: state.settings.api_rate_limit,
+            used,
+            reset_at: window_start + window,
+            window_seconds: window,
+            now,
+        };
+        if let Some(slot) = parts.extensions.get::<RateSlot>()
+            && let Ok(mut guard) = slot.0.lock()
+        {
+            *guard = Some(limit);
         }
+        if used > limit.limit {
+            tracing::info!(workspace.id = caller.workspace_id, "API rate limit reached");
+            return Err(ApiError::RateLimited(limit));
+        }
+        Ok(caller)
     }
 }
