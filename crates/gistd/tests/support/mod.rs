@@ -80,6 +80,12 @@ impl TestServer {
         }
     }
 
+    /// The server's current time, Unix seconds.
+    pub fn clock_now(&self) -> i64 {
+        use gistd::domain::clock::Clock;
+        self.clock.now()
+    }
+
     /// An absolute URL on this server.
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)

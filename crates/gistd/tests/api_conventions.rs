@@ -1,0 +1,117 @@
+//! Conventions shared by every REST API endpoint: the per-workspace rate limit and its
+//! headers, trailing-slash paths, and the OpenAPI document and docs page.
+
+mod support;
+
+use support::TestServer;
+
+async fn server_with_limit(limit: i64) -> (TestServer, String, String) {
+    let server = TestServer::start_with(|settings| {
+        settings.api_rate_limit = limit;
+        settings.api_rate_window_seconds = 10;
+    })
+    .await;
+    let fixture = server.fixture("read_teammates").await;
+    let key = server.api_key(fixture.workspace_id).await;
+    server.create_user("other@example.com", "Olga Other").await;
+    let other = server
+        .create_workspace("other@example.com", "Other", "other")
+        .await;
+    let other_key = server.api_key(other).await;
+    (server, key, other_key)
+}
+
+async fn get(server: &TestServer, path: &str, key: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(server.url(path))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn header(response: &reqwest::Response, name: &str) -> Option<i64> {
+    response.headers().get(name)?.to_str().ok()?.parse().ok()
+}
+
+#[tokio::test]
+async fn every_api_response_carries_the_rate_limit_headers() {
+    let (server, key, _) = server_with_limit(5).await;
+    let response = get(&server, "/api/teammates", &key).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(header(&response, "x-ratelimit-limit"), Some(5));
+    assert_eq!(header(&response, "x-ratelimit-remaining"), Some(4));
+    let reset = header(&response, "x-ratelimit-reset").unwrap();
+    let now = server.clock_now();
+    assert!(reset > now && reset <= now + 10, "reset {reset}, now {now}");
+}
+
+#[tokio::test]
+async fn a_workspace_over_its_limit_gets_429_with_retry_after_until_the_window_ends() {
+    let (server, key, other_key) = server_with_limit(3).await;
+    for _ in 0..3 {
+        assert_eq!(get(&server, "/api/teammates", &key).await.status(), 200);
+    }
+    let refused = get(&server, "/api/teammates", &key).await;
+    assert_eq!(refused.status(), 429);
+    let retry_after = header(&refused, "retry-after").unwrap();
+    assert!((1..=10).contains(&retry_after), "{retry_after}");
+    assert_eq!(header(&refused, "x-ratelimit-remaining"), Some(0));
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["errors"][0]["code"], "rate_limited");
+
+    // The limit is per workspace: another workspace is unaffected.
+    assert_eq!(
+        get(&server, "/api/teammates", &other_key).await.status(),
+        200
+    );
+
+    // A new window starts afresh.
+    server.clock.advance(10);
+    assert_eq!(get(&server, "/api/teammates", &key).await.status(), 200);
+}
+
+#[tokio::test]
+async fn requests_with_bad_credentials_are_not_counted_against_a_workspace() {
+    let (server, key, _) = server_with_limit(2).await;
+    for _ in 0..5 {
+        let response = get(&server, "/api/teammates", "gsk_not-a-key").await;
+        assert_eq!(response.status(), 401);
+        assert!(response.headers().get("x-ratelimit-limit").is_none());
+    }
+    assert_eq!(get(&server, "/api/teammates", &key).await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_trailing_slash_reaches_the_same_endpoint() {
+    let (server, key, _) = server_with_limit(100).await;
+    let response = get(&server, "/api/teammates/", &key).await;
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert!(body["teammates"].is_array());
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_api_at_this_servers_base_url() {
+    let server = TestServer::start().await;
+    let response = reqwest::get(server.url("/api/openapi.json")).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let document: serde_json::Value = response.json().await.unwrap();
+    assert!(document["openapi"].as_str().unwrap().starts_with("3."));
+    assert_eq!(
+        document["servers"][0]["url"],
+        format!("{}/api", server.base_url)
+    );
+    let paths = document["paths"].as_object().unwrap();
+    assert!(paths["/teammates"]["get"]["responses"]["200"].is_object());
+    assert!(paths["/teammates/{id}"]["get"].is_object());
+    assert_eq!(
+        document["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+
+    let page = reqwest::get(server.url("/api/docs")).await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("/teammates/{id}"));
+}
