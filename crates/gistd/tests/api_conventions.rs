@@ -27,7 +27,7 @@ async fn get(server: &TestServer, path: &str, key: &str) -> reqwest::Response {
         .bearer_auth(key)
         .send()
         .await
-        .unwrap()
+        .expect("GET")
 }
 
 fn header(response: &reqwest::Response, name: &str) -> Option<i64> {
