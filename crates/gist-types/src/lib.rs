@@ -6,6 +6,22 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod contacts;
+pub mod segments;
+pub mod tags;
+
+pub use contacts::{
+    Contact, ContactRequest, ContactResponse, ContactTagItem, ContactType, ContactsBatchRequest,
+    ContactsResponse,
+};
+pub use segments::{Segment, SegmentResponse, SegmentsResponse};
+pub use tags::{Tag, TagContactItem, TagRequest, TagResponse, TagsResponse};
+
+pub mod conversations;
+pub mod events;
+pub mod marketing;
+pub mod teams;
+
 /// One entry of the `errors` list every REST API error carries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

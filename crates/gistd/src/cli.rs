@@ -6,7 +6,7 @@ use crate::config::{self, Settings};
 use crate::domain::clock::{Clock, SystemClock};
 use crate::domain::secret::Secret;
 use crate::service::{self, ServiceError};
-use crate::storage::{Db, workspaces};
+use crate::storage::{Db, StorageError, marketing, segments, teams, workspaces};
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 use std::io::Read;
@@ -49,6 +49,21 @@ enum Command {
     /// Manage workspace API keys.
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
+    /// Manage segments (Gist's API only reads them).
+    #[command(subcommand)]
+    Segment(NamedCommand),
+    /// Manage forms (Gist's API only reads them and records submissions).
+    #[command(subcommand)]
+    Form(NamedCommand),
+    /// Manage email campaigns (Gist's API only reads them and subscribes contacts).
+    #[command(subcommand)]
+    Campaign(NamedCommand),
+    /// Manage subscription types (Gist's API only reads them and attaches contacts).
+    #[command(subcommand, name = "subscription-type")]
+    SubscriptionType(SubscriptionTypeCommand),
+    /// Manage teams (Gist's API only reads them).
+    #[command(subcommand)]
+    Team(NamedCommand),
 }
 
 #[derive(Debug, Args)]
@@ -136,6 +151,36 @@ enum ApiKeyCommand {
         /// The workspace's slug.
         #[arg(long)]
         workspace: String,
+    },
+}
+
+/// Creating a workspace object that has only a name: segments, forms, campaigns, teams.
+#[derive(Debug, Subcommand)]
+enum NamedCommand {
+    /// Create one and print its id.
+    Create {
+        /// The workspace's slug.
+        #[arg(long)]
+        workspace: String,
+        /// Name.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SubscriptionTypeCommand {
+    /// Create a subscription type and print its id.
+    Create {
+        /// The workspace's slug.
+        #[arg(long)]
+        workspace: String,
+        /// Name.
+        #[arg(long)]
+        name: String,
+        /// What contacts opt in to.
+        #[arg(long, default_value = "")]
+        description: String,
     },
 }
 
@@ -276,6 +321,39 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Segment(NamedCommand::Create { workspace, name }) => {
+            let kind = Named::Segment;
+            create_named(&cli.database, cli.json, kind, &workspace, &name, "", now).await
+        }
+        Command::Form(NamedCommand::Create { workspace, name }) => {
+            let kind = Named::Form;
+            create_named(&cli.database, cli.json, kind, &workspace, &name, "", now).await
+        }
+        Command::Campaign(NamedCommand::Create { workspace, name }) => {
+            let kind = Named::Campaign;
+            create_named(&cli.database, cli.json, kind, &workspace, &name, "", now).await
+        }
+        Command::SubscriptionType(SubscriptionTypeCommand::Create {
+            workspace,
+            name,
+            description,
+        }) => {
+            let kind = Named::SubscriptionType;
+            create_named(
+                &cli.database,
+                cli.json,
+                kind,
+                &workspace,
+                &name,
+                &description,
+                now,
+            )
+            .await
+        }
+        Command::Team(NamedCommand::Create { workspace, name }) => {
+            let kind = Named::Team;
+            create_named(&cli.database, cli.json, kind, &workspace, &name, "", now).await
+        }
         Command::ApiKey(ApiKeyCommand::Create { workspace }) => {
             let db = open_db(&cli.database).await?;
             let found = workspaces::find_workspace_by_slug(&db, &workspace)
@@ -296,6 +374,82 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// The kinds of object `create_named` makes.
+#[derive(Debug, Clone, Copy)]
+enum Named {
+    Segment,
+    Form,
+    Campaign,
+    SubscriptionType,
+    Team,
+}
+
+impl Named {
+    fn label(self) -> &'static str {
+        match self {
+            Named::Segment => "segment",
+            Named::Form => "form",
+            Named::Campaign => "campaign",
+            Named::SubscriptionType => "subscription type",
+            Named::Team => "team",
+        }
+    }
+}
+
+/// `gistd segment|form|campaign|subscription-type|team create`: inserts the object into
+/// the workspace named by `slug` and reports its id.
+async fn create_named(
+    database: &str,
+    json_output: bool,
+    kind: Named,
+    slug: &str,
+    name: &str,
+    description: &str,
+    now: i64,
+) -> anyhow::Result<()> {
+    let name = name.trim();
+    if name.is_empty() {
+        anyhow::bail!("The {} needs a non-empty --name.", kind.label());
+    }
+    let db = open_db(database).await?;
+    let workspace = workspaces::find_workspace_by_slug(&db, slug)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("No workspace has the slug {slug}."))?;
+    let id = match kind {
+        Named::Segment => segments::insert_segment(&db, workspace.id, name, now).await,
+        Named::Form => marketing::insert_form(&db, workspace.id, name, now).await,
+        Named::Campaign => marketing::insert_campaign(&db, workspace.id, name, now).await,
+        Named::SubscriptionType => {
+            marketing::insert_subscription_type(&db, workspace.id, name, description.trim(), now)
+                .await
+        }
+        Named::Team => teams::insert_team(&db, workspace.id, name, now).await,
+    }
+    .map_err(|error| match error {
+        StorageError::Conflict(what) => {
+            // Storage names the taken thing in lower case ("a team with this name").
+            let mut chars = what.chars();
+            let first = chars.next().map(|c| c.to_uppercase().to_string());
+            anyhow::anyhow!(
+                "{}{} already exists.",
+                first.unwrap_or_default(),
+                chars.as_str()
+            )
+        }
+        other => anyhow::Error::new(other),
+    })?;
+    report(
+        json_output,
+        json!({"id": id, "workspace": workspace.slug, "name": name}),
+        format!(
+            "Created {} {id} ({name}) in {}.",
+            kind.label(),
+            workspace.slug
+        ),
+    );
+    Ok(())
 }
 
 async fn serve(

@@ -79,7 +79,13 @@ impl IntoResponse for PageError {
 
 impl From<StorageError> for PageError {
     fn from(error: StorageError) -> Self {
-        PageError::Internal(error.to_string())
+        match error {
+            StorageError::Conflict(what) => PageError::BadRequest(format!(
+                "{} already exists.",
+                crate::service::capitalise(what)
+            )),
+            other => PageError::Internal(other.to_string()),
+        }
     }
 }
 

@@ -75,6 +75,7 @@ pub fn router(state: AppState) -> Router {
             "/workspaces/{slug}/connected-apps/{client_id}/revoke",
             post(pages::workspaces::disconnect_app),
         )
+        .merge(pages::workspace_data::routes())
         .route("/developer", get(pages::developer::list_apps))
         .route("/developer/apps", post(pages::developer::create_app))
         .route(

@@ -20,9 +20,14 @@ use std::time::Duration;
 pub mod accounts;
 pub mod apps;
 pub mod contacts;
+pub mod conversations;
+pub mod events;
 pub mod grants;
+pub mod marketing;
 pub mod rate_limits;
+pub mod segments;
 pub mod tags;
+pub mod teams;
 pub mod workspaces;
 
 /// Runs `$body` with `$pool` bound to the concrete pool of whichever backend `$db` is.

@@ -20,9 +20,18 @@ use std::sync::{Arc, Mutex};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
+pub mod campaigns;
+pub mod contacts;
 pub mod conventions;
+pub mod conversations;
 pub mod docs;
+pub mod events;
+pub mod forms;
+pub mod segments;
+pub mod subscription_types;
+pub mod tags;
 pub mod teammates;
+pub mod teams;
 
 /// The API's OpenAPI document skeleton; paths are added by the resource routers.
 #[derive(OpenApi)]
@@ -51,7 +60,17 @@ impl utoipa::Modify for BearerAuth {
 
 /// Every API route (paths relative to `/api`) with its OpenAPI description.
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(teammates::routes())
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(teammates::routes())
+        .merge(contacts::routes())
+        .merge(tags::routes())
+        .merge(segments::routes())
+        .merge(conversations::routes())
+        .merge(teams::routes())
+        .merge(events::routes())
+        .merge(forms::routes())
+        .merge(campaigns::routes())
+        .merge(subscription_types::routes())
 }
 
 /// Who is calling the API, and on which workspace.

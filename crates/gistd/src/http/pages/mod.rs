@@ -10,6 +10,7 @@ use axum::response::{Html, IntoResponse, Response};
 
 pub mod account;
 pub mod developer;
+pub mod workspace_data;
 pub mod workspaces;
 
 /// What the page header needs: who is logged in, and the CSRF token of the log-out form.

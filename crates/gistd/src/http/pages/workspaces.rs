@@ -68,17 +68,17 @@ pub async fn create_workspace(
 }
 
 /// A workspace the current user belongs to, with their role.
-struct Membership {
-    workspace: Workspace,
-    role: String,
+pub(super) struct Membership {
+    pub(super) workspace: Workspace,
+    pub(super) role: String,
 }
 
 impl Membership {
-    fn is_admin(&self) -> bool {
+    pub(super) fn is_admin(&self) -> bool {
         self.role == "owner" || self.role == "admin"
     }
 
-    fn require_admin(&self) -> Result<(), PageError> {
+    pub(super) fn require_admin(&self) -> Result<(), PageError> {
         if self.is_admin() {
             Ok(())
         } else {
@@ -91,7 +91,7 @@ impl Membership {
 
 /// Loads `slug` if the user belongs to it. Other workspaces are "not found", so their
 /// existence does not leak.
-async fn load_membership(
+pub(super) async fn load_membership(
     state: &AppState,
     user: &CurrentUser,
     slug: &str,
