@@ -5,7 +5,7 @@
 //! strings of digits, and unknown fields (a whole fetched conversation posted back) are
 //! ignored.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// A conversation between the workspace and one or more contacts.
@@ -231,11 +231,11 @@ pub struct TeammateCountsResponse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContactReference {
     /// The contact's id.
-    #[serde(default, deserialize_with = "flexible_id")]
+    #[serde(default, deserialize_with = "crate::lenient::id")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub id: Option<i64>,
     /// The integrator's id for the contact.
-    #[serde(default, deserialize_with = "flexible_text")]
+    #[serde(default, deserialize_with = "crate::lenient::text")]
     pub user_id: Option<String>,
     /// The contact's email address.
     #[serde(default)]
@@ -277,7 +277,7 @@ pub struct UpdateConversationRequest {
     #[serde(default)]
     pub state: Option<String>,
     /// The teammate making the change; when given it must be a teammate of the workspace.
-    #[serde(default, deserialize_with = "flexible_id")]
+    #[serde(default, deserialize_with = "crate::lenient::id")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub teammate_id: Option<i64>,
 }
@@ -290,7 +290,7 @@ pub struct MessageFrom {
     #[serde(default, rename = "type")]
     pub kind: Option<String>,
     /// The writing teammate's id.
-    #[serde(default, deserialize_with = "flexible_id")]
+    #[serde(default, deserialize_with = "crate::lenient::id")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub teammate_id: Option<i64>,
 }
@@ -315,11 +315,11 @@ pub struct CreateMessageRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AssignConversationRequest {
     /// The teammate making the change; when given it must be a teammate of the workspace.
-    #[serde(default, deserialize_with = "flexible_id")]
+    #[serde(default, deserialize_with = "crate::lenient::id")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub teammate_id: Option<i64>,
     /// The new assignee's id; null or absent unassigns.
-    #[serde(default, deserialize_with = "flexible_id")]
+    #[serde(default, deserialize_with = "crate::lenient::id")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub assignee_id: Option<i64>,
     /// `teammate` (the default) or `team`.
@@ -332,7 +332,7 @@ pub struct AssignConversationRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PriorityRequest {
     /// The teammate making the change; when given it must be a teammate of the workspace.
-    #[serde(default, deserialize_with = "flexible_id")]
+    #[serde(default, deserialize_with = "crate::lenient::id")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub teammate_id: Option<i64>,
     /// `priority` or `not_priority`.
@@ -346,7 +346,7 @@ pub struct PriorityRequest {
 pub struct TagConversationRequest {
     /// Accepted for compatibility with Gist's client and ignored: tags apply to the
     /// whole conversation.
-    #[serde(default, deserialize_with = "flexible_id")]
+    #[serde(default, deserialize_with = "crate::lenient::id")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub message_id: Option<i64>,
     /// A tag name, or a list of tag names.
@@ -384,43 +384,13 @@ impl TagNames {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UntagConversationRequest {
     /// Accepted for compatibility with Gist's client and ignored.
-    #[serde(default, deserialize_with = "flexible_id")]
+    #[serde(default, deserialize_with = "crate::lenient::id")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub message_id: Option<i64>,
     /// The tag to remove.
-    #[serde(default, deserialize_with = "flexible_id")]
+    #[serde(default, deserialize_with = "crate::lenient::id")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub tag_id: Option<i64>,
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum NumberOrText {
-    Number(i64),
-    Text(String),
-}
-
-/// An optional id sent as a number or as a string of digits (some clients quote ids).
-fn flexible_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
-    match Option::<NumberOrText>::deserialize(deserializer)? {
-        None => Ok(None),
-        Some(NumberOrText::Number(id)) => Ok(Some(id)),
-        Some(NumberOrText::Text(text)) if text.trim().is_empty() => Ok(None),
-        Some(NumberOrText::Text(text)) => text
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| serde::de::Error::custom(format!("`{text}` is not an id"))),
-    }
-}
-
-/// An optional string that some clients send as a number (a numeric `user_id`).
-fn flexible_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
-    Ok(match Option::<NumberOrText>::deserialize(deserializer)? {
-        None => None,
-        Some(NumberOrText::Number(number)) => Some(number.to_string()),
-        Some(NumberOrText::Text(text)) => Some(text),
-    })
 }
 
 #[cfg(test)]

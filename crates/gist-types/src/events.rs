@@ -1,7 +1,7 @@
 //! Events: things a contact did, tracked by an integration (`POST /events`) and listed
 //! back (`GET /events`).
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// One tracked event.
@@ -59,7 +59,7 @@ pub struct TrackEventRequest {
     /// The contact's Gist id (a number or a string of digits).
     #[serde(
         default,
-        deserialize_with = "flexible_id",
+        deserialize_with = "crate::lenient::id",
         skip_serializing_if = "Option::is_none"
     )]
     pub id: Option<i64>,
@@ -76,27 +76,4 @@ pub struct TrackEventRequest {
     /// When it happened, Unix seconds; absent or null means now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub occurred_at: Option<i64>,
-}
-
-/// Deserialises an optional id sent as a number or as a string of digits (some Gist
-/// clients send `"id": "123"`); an empty string counts as absent.
-pub(crate) fn flexible_id<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<i64>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Id {
-        Number(i64),
-        Text(String),
-    }
-    match Option::<Id>::deserialize(deserializer)? {
-        None => Ok(None),
-        Some(Id::Number(id)) => Ok(Some(id)),
-        Some(Id::Text(text)) if text.trim().is_empty() => Ok(None),
-        Some(Id::Text(text)) => text
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| serde::de::Error::custom(format!("`{text}` is not an id"))),
-    }
 }

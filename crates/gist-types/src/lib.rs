@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 pub mod contacts;
+pub mod lenient;
 pub mod segments;
 pub mod tags;
 

@@ -2,7 +2,6 @@
 //! Gist documents none of their fields beyond `id` and `name`; the rest is gistd's
 //! choice, named in Gist's style (Unix-second times, integer ids).
 
-use crate::events::flexible_id;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -62,7 +61,7 @@ pub struct FormSubscribeRequest {
     /// The contact's id (a number or a string of digits).
     #[serde(
         default,
-        deserialize_with = "flexible_id",
+        deserialize_with = "crate::lenient::id",
         skip_serializing_if = "Option::is_none"
     )]
     pub id: Option<i64>,
@@ -161,7 +160,7 @@ pub struct CampaignSubscriptionRequest {
     /// The campaign's id (required; a number or a string of digits).
     #[serde(
         default,
-        deserialize_with = "flexible_id",
+        deserialize_with = "crate::lenient::id",
         skip_serializing_if = "Option::is_none"
     )]
     pub id: Option<i64>,
@@ -244,7 +243,7 @@ pub struct SubscriptionTypeContactRequest {
     /// The contact's id (a number or a string of digits).
     #[serde(
         default,
-        deserialize_with = "flexible_id",
+        deserialize_with = "crate::lenient::id",
         skip_serializing_if = "Option::is_none"
     )]
     pub contact_id: Option<i64>,

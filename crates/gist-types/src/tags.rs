@@ -1,6 +1,6 @@
 //! Tags: labels on contacts, unique per workspace whatever their case.
 
-use crate::contacts::lenient;
+use crate::lenient;
 use serde::{Deserialize, Serialize};
 
 /// A tag, as `GET /tags` lists it and as a contact's `tags` shows it.

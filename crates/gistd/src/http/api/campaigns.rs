@@ -4,7 +4,7 @@
 //! documents no scope for campaigns.
 
 use super::ApiCaller;
-use super::conventions::{ApiJson, ListQuery, path_id};
+use super::conventions::{ApiJson, ListQuery, PageParams, path_id};
 use super::events::{ContactKeys, resolve_contact};
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
@@ -52,8 +52,7 @@ async fn require_campaign(
     tag = "campaigns",
     security(("bearer" = [])),
     params(
-        ("page" = Option<i64>, Query, description = "Page number, from 1"),
-        ("per_page" = Option<i64>, Query, description = "Campaigns per page (default 50, at most 100)"),
+        PageParams,
     ),
     responses(
         (status = 200, description = "One page of campaigns (API key only)", body = CampaignsResponse),

@@ -6,7 +6,7 @@
 //! upserting and deleting one `write_contact`, a batch `write_bulk_contacts`.
 
 use super::ApiCaller;
-use super::conventions::{ApiJson, ListQuery, path_id};
+use super::conventions::{ApiJson, ListQuery, PageParams, path_id};
 use crate::domain::scope::Scope;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
@@ -188,8 +188,7 @@ fn number_param(query: &ListQuery, name: &str) -> Result<Option<i64>, ApiError> 
     params(
         ("email" = Option<String>, Query, description = "Find the one contact with this email address (a `+` in it may be left unescaped)"),
         ("user_id" = Option<String>, Query, description = "Find the one contact with this user id"),
-        ("page" = Option<i64>, Query, description = "Page number, from 1"),
-        ("per_page" = Option<i64>, Query, description = "Contacts per page (default 50, at most 100)"),
+        PageParams,
         ("order" = Option<String>, Query, description = "`desc` (default) or `asc`"),
         ("order_by" = Option<String>, Query, description = "`created_at` (default) or `updated_at`"),
         ("tag_id" = Option<i64>, Query, description = "Only contacts with this tag"),

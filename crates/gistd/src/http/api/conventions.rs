@@ -2,7 +2,8 @@
 //! - request bodies are JSON whatever the `Content-Type` (Gist's Ruby client even sends
 //!   one on GET and a `{}` body on DELETE), an empty body counts as `{}`, and unknown
 //!   fields are ignored, so a client may post a fetched object back to update it;
-//! - ids may arrive as numbers or as strings of digits;
+//! - ids may arrive as numbers or as strings of digits (the request types in
+//!   `gist_types` read them with `gist_types::lenient`);
 //! - lists are paged by `page` (from 1) and `per_page` (default 50, at most 100) and
 //!   carry `pages.first`, `pages.next` (absent on the last page) and `pages.last` as full
 //!   URLs, plus `pages.total_count`.
@@ -14,7 +15,6 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 
 /// Default `per_page` of every list.
@@ -54,32 +54,23 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// Deserialises an optional id sent as a number or as a string of digits.
-pub fn flexible_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Id {
-        Number(i64),
-        Text(String),
-    }
-    match Option::<Id>::deserialize(deserializer)? {
-        None => Ok(None),
-        Some(Id::Number(id)) => Ok(Some(id)),
-        Some(Id::Text(text)) if text.trim().is_empty() => Ok(None),
-        Some(Id::Text(text)) => text
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| serde::de::Error::custom(format!("`{text}` is not an id"))),
-    }
-}
-
 /// Parses a path id; anything but a positive integer is "not found".
 pub fn path_id(text: &str, what: &str) -> Result<i64, ApiError> {
     text.parse::<i64>()
         .ok()
         .filter(|id| *id > 0)
         .ok_or_else(|| ApiError::NotFound(format!("No {what} has the id `{text}`.")))
+}
+
+/// The paging parameters of every list, for the OpenAPI annotations
+/// (`params(PageParams, ...)`); [`ListQuery`] is what reads them.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Page number, from 1.
+    pub page: Option<i64>,
+    /// Items per page (default 50, at most 100).
+    pub per_page: Option<i64>,
 }
 
 /// The query string of an API request: its fields and the requested page.
@@ -207,21 +198,6 @@ impl<S: Send + Sync> FromRequestParts<S> for ListQuery {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ids_arrive_as_numbers_or_strings() {
-        #[derive(Deserialize)]
-        struct Body {
-            #[serde(default, deserialize_with = "flexible_id")]
-            id: Option<i64>,
-        }
-        let parse = |text: &str| serde_json::from_str::<Body>(text).map(|body| body.id);
-        assert_eq!(parse(r#"{"id": 7}"#).unwrap(), Some(7));
-        assert_eq!(parse(r#"{"id": "7"}"#).unwrap(), Some(7));
-        assert_eq!(parse(r#"{"id": null}"#).unwrap(), None);
-        assert_eq!(parse(r#"{}"#).unwrap(), None);
-        assert!(parse(r#"{"id": "seven"}"#).is_err());
-    }
 
     #[test]
     fn literal_query_values_keep_their_plus() {

@@ -6,7 +6,7 @@
 //! workspace; an unknown one is a 422, since the conversation itself exists.
 
 use super::ApiCaller;
-use super::conventions::{ApiJson, ListQuery, path_id};
+use super::conventions::{ApiJson, ListQuery, PageParams, path_id};
 use crate::domain::scope::Scope;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
@@ -157,8 +157,7 @@ fn to_message(row: MessageRow) -> Message {
     tag = "conversations",
     security(("bearer" = [])),
     params(
-        ("page" = Option<i64>, Query, description = "Page number, from 1"),
-        ("per_page" = Option<i64>, Query, description = "Items per page (default 50, at most 100)"),
+        PageParams,
         ("order" = Option<String>, Query, description = "`desc` (default) or `asc`"),
         ("order_by" = Option<String>, Query, description = "`updated_at` (default) or `created_at`"),
         ("state" = Option<String>, Query, description = "`all` (default), `open`, `closed` or `snoozed`"),
@@ -452,8 +451,7 @@ pub async fn delete_conversation(
     security(("bearer" = [])),
     params(
         ("id" = i64, Path, description = "Conversation id"),
-        ("page" = Option<i64>, Query, description = "Page number, from 1"),
-        ("per_page" = Option<i64>, Query, description = "Items per page (default 50, at most 100)"),
+        PageParams,
     ),
     responses(
         (status = 200, description = "A page of messages (scope `read_conversations`)", body = MessagesResponse),
@@ -813,8 +811,7 @@ fn empty_count(id: i64, name: String) -> AssigneeCount {
     tag = "conversations",
     security(("bearer" = [])),
     params(
-        ("page" = Option<i64>, Query, description = "Page number (of teams), from 1"),
-        ("per_page" = Option<i64>, Query, description = "Teams per page (default 50, at most 100)"),
+        PageParams,
     ),
     responses(
         (status = 200, description = "Counts per team (scope `read_conversations`)", body = TeamCountsResponse),
@@ -853,8 +850,7 @@ pub async fn count_team_conversations(
     tag = "conversations",
     security(("bearer" = [])),
     params(
-        ("page" = Option<i64>, Query, description = "Page number (of teammates), from 1"),
-        ("per_page" = Option<i64>, Query, description = "Teammates per page (default 50, at most 100)"),
+        PageParams,
     ),
     responses(
         (status = 200, description = "Counts per teammate (scope `read_conversations`)", body = TeammateCountsResponse),

@@ -9,7 +9,7 @@
 //! reachable again.
 
 use super::ApiCaller;
-use super::conventions::{ApiJson, ListQuery};
+use super::conventions::{ApiJson, ListQuery, PageParams};
 use crate::domain::scope::Scope;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
@@ -121,8 +121,7 @@ fn to_event(row: EventRow) -> Event {
     security(("bearer" = [])),
     params(
         ("event_type" = Option<String>, Query, description = "`all` (the default) or an event name"),
-        ("page" = Option<i64>, Query, description = "Page number, from 1"),
-        ("per_page" = Option<i64>, Query, description = "Events per page (default 50, at most 100)"),
+        PageParams,
     ),
     responses(
         (status = 200, description = "One page of events (scope `read_events`)", body = EventsResponse),

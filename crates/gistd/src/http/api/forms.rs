@@ -3,7 +3,7 @@
 //! submissions. API key only: Gist documents no scope for forms.
 
 use super::ApiCaller;
-use super::conventions::{ApiJson, ListQuery, path_id};
+use super::conventions::{ApiJson, ListQuery, PageParams, path_id};
 use super::events::{ContactKeys, resolve_contact, stored_object};
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
@@ -75,8 +75,7 @@ async fn require_form(state: &AppState, workspace_id: i64, id: i64) -> Result<Fo
     security(("bearer" = [])),
     params(
         ("form_id" = Option<i64>, Query, description = "Fetch this form alone, as `{\"form\": ...}`"),
-        ("page" = Option<i64>, Query, description = "Page number, from 1"),
-        ("per_page" = Option<i64>, Query, description = "Forms per page (default 50, at most 100)"),
+        PageParams,
     ),
     responses(
         (status = 200, description = "One page of forms, or the one form asked for (API key only)", body = FormsAnswer),
@@ -169,8 +168,7 @@ pub async fn subscribe_form(
     security(("bearer" = [])),
     params(
         ("id" = i64, Path, description = "Form id"),
-        ("page" = Option<i64>, Query, description = "Page number, from 1"),
-        ("per_page" = Option<i64>, Query, description = "Submissions per page (default 50, at most 100)"),
+        PageParams,
     ),
     responses(
         (status = 200, description = "One page of submissions (API key only)", body = SubmissionsResponse),

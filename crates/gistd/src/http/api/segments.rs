@@ -8,7 +8,7 @@
 //! leave installed apps with no way to read segments at all.
 
 use super::ApiCaller;
-use super::conventions::{ListQuery, path_id};
+use super::conventions::{ListQuery, PageParams, path_id};
 use crate::domain::scope::Scope;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
@@ -55,8 +55,7 @@ fn to_segment(segment: store::Segment) -> Segment {
     tag = "segments",
     security(("bearer" = [])),
     params(
-        ("page" = Option<i64>, Query, description = "Page number, from 1"),
-        ("per_page" = Option<i64>, Query, description = "Segments per page (default 50, at most 100)"),
+        PageParams,
         ("include_count" = Option<bool>, Query, description = "`true` adds each segment's number of contacts as `count`"),
     ),
     responses(

@@ -4,7 +4,7 @@
 //! scope for subscription types.
 
 use super::ApiCaller;
-use super::conventions::{ApiJson, ListQuery, path_id};
+use super::conventions::{ApiJson, ListQuery, PageParams, path_id};
 use super::events::{ContactKeys, resolve_contact};
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
@@ -56,8 +56,7 @@ async fn require_subscription_type(
     tag = "subscription_types",
     security(("bearer" = [])),
     params(
-        ("page" = Option<i64>, Query, description = "Page number, from 1"),
-        ("per_page" = Option<i64>, Query, description = "Subscription types per page (default 50, at most 100)"),
+        PageParams,
     ),
     responses(
         (status = 200, description = "One page of subscription types (API key only)", body = SubscriptionTypesResponse),

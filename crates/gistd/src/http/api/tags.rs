@@ -6,7 +6,7 @@
 
 use super::ApiCaller;
 use super::contacts::MAX_BATCH;
-use super::conventions::{ApiJson, ListQuery, path_id};
+use super::conventions::{ApiJson, ListQuery, PageParams, path_id};
 use crate::domain::scope::Scope;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
@@ -58,8 +58,7 @@ fn to_tag(tag: store::Tag) -> Tag {
     tag = "tags",
     security(("bearer" = [])),
     params(
-        ("page" = Option<i64>, Query, description = "Page number, from 1"),
-        ("per_page" = Option<i64>, Query, description = "Tags per page (default 50, at most 100)"),
+        PageParams,
     ),
     responses(
         (status = 200, description = "A page of tags (scope `read_tags`)", body = TagsResponse),

@@ -3,7 +3,7 @@
 //! pages; the API only reads them, as Gist's does.
 
 use super::ApiCaller;
-use super::conventions::{ListQuery, path_id};
+use super::conventions::{ListQuery, PageParams, path_id};
 use crate::domain::scope::Scope;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
@@ -39,8 +39,7 @@ async fn to_team(db: &Db, workspace_id: i64, team: teams::Team) -> Result<Team, 
     tag = "teams",
     security(("bearer" = [])),
     params(
-        ("page" = Option<i64>, Query, description = "Page number, from 1"),
-        ("per_page" = Option<i64>, Query, description = "Items per page (default 50, at most 100)"),
+        PageParams,
     ),
     responses(
         (status = 200, description = "A page of teams (scope `read_teams`)", body = TeamsResponse),
