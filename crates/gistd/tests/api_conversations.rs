@@ -1116,3 +1116,27 @@ async fn another_workspace_sees_and_changes_none_of_these_conversations_or_teams
     assert_eq!(unchanged.status, 200);
     assert_eq!(unchanged.body["conversation"], tagged.body["conversation"]);
 }
+
+#[tokio::test]
+async fn removing_a_teammate_unassigns_their_conversations() {
+    let env = Env::start().await;
+    let conversation = env.start_conversation("Help").await;
+    let assign = format!("/conversations/{}/assign", conversation["id"]);
+    let body = json!({"assignee_id": env.teammate, "assignee_type": "teammate"});
+    assert_eq!(env.send(Method::PATCH, &assign, body).await.status, 200);
+
+    let removed = gistd::storage::workspaces::delete_member(
+        &env.server.db,
+        env.fixture.workspace_id,
+        env.teammate,
+    )
+    .await
+    .unwrap();
+    assert!(removed);
+
+    let fetched = env
+        .get(&format!("/conversations/{}", conversation["id"]))
+        .await;
+    assert_eq!(fetched.status, 200);
+    assert_eq!(fetched.body["conversation"]["assignee"], Value::Null);
+}

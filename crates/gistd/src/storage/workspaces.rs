@@ -153,14 +153,26 @@ pub async fn delete_member(
     workspace_id: i64,
     membership_id: i64,
 ) -> Result<bool, StorageError> {
-    let sql = "DELETE FROM memberships WHERE workspace_id = $1 AND id = $2 AND role <> 'owner'";
-    let result = on_pool!(db, pool => sqlx::query(sql)
-        .bind(workspace_id)
-        .bind(membership_id)
-        .execute(pool)
-        .await?
-        .rows_affected());
-    Ok(result == 1)
+    let delete = "DELETE FROM memberships WHERE workspace_id = $1 AND id = $2 AND role <> 'owner'";
+    // A removed teammate can no longer answer: their conversations become unassigned
+    // rather than pointing at a teammate that does not exist.
+    let unassign = "UPDATE conversations SET assignee_type = NULL, assignee_id = NULL \
+                    WHERE workspace_id = $1 AND assignee_type = 'teammate' AND assignee_id = $2";
+    let removed = on_pool!(db, pool => {
+        let mut tx = pool.begin_write().await?;
+        let removed = sqlx::query(delete)
+            .bind(workspace_id)
+            .bind(membership_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if removed == 1 {
+            sqlx::query(unassign).bind(workspace_id).bind(membership_id).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        removed
+    });
+    Ok(removed == 1)
 }
 
 /// Stores the workspace's API key, replacing (and so invalidating) any previous one.
