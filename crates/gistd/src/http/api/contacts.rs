@@ -22,6 +22,7 @@ use gist_types::{
     ApiErrorBody, Contact, ContactRequest, ContactResponse, ContactTagItem, ContactType,
     ContactsBatchRequest, ContactsResponse, Segment, Tag,
 };
+use serde::de::IgnoredAny;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use utoipa_axum::router::OpenApiRouter;
@@ -529,6 +530,8 @@ pub async fn delete_contact(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(id): Path<String>,
+    // Read, though unused, so a malformed body is refused before anything is deleted.
+    _body: ApiJson<IgnoredAny>,
 ) -> Result<Json<ContactResponse>, ApiError> {
     caller.require(Scope::WriteContact)?;
     let id = path_id(&id, "contact")?;
@@ -556,6 +559,8 @@ pub async fn delete_contact_by_key(
     State(state): State<AppState>,
     caller: ApiCaller,
     query: ListQuery,
+    // Read, though unused, so a malformed body is refused before anything is deleted.
+    _body: ApiJson<IgnoredAny>,
 ) -> Result<Json<ContactResponse>, ApiError> {
     caller.require(Scope::WriteContact)?;
     let key = query_key(&query).ok_or_else(|| {

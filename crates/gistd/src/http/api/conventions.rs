@@ -42,6 +42,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         let text = std::str::from_utf8(&bytes)
             .map_err(|_| ApiError::BadRequest("The request body is not valid UTF-8.".into()))?;
         let text = if text.trim().is_empty() { "{}" } else { text };
+        // Every body is an object: serde would also read a struct from an array of its
+        // fields (`[]` leaves every optional one out), which no client means.
+        if !text.trim_start().starts_with('{') {
+            return Err(match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+                Ok(_) => ApiError::Unprocessable("The request body must be a JSON object.".into()),
+                Err(error) => {
+                    ApiError::BadRequest(format!("The request body is not valid JSON: {error}."))
+                }
+            });
+        }
         serde_json::from_str(text).map(ApiJson).map_err(|error| {
             use serde_json::error::Category;
             match error.classify() {

@@ -26,6 +26,7 @@ use gist_types::conversations::{
     TeamCountsResponse, TeammateCounts, TeammateCountsResponse, UntagConversationRequest,
     UpdateConversationRequest,
 };
+use serde::de::IgnoredAny;
 use serde_json::{Map, Value};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -424,6 +425,8 @@ pub async fn delete_conversation(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(id): Path<String>,
+    // Read, though unused, so a malformed body is refused before anything is deleted.
+    _body: ApiJson<IgnoredAny>,
 ) -> Result<Json<ConversationResponse>, ApiError> {
     caller.require(Scope::WriteConversations)?;
     let row = find_row(&state.db, caller.workspace_id, &id).await?;

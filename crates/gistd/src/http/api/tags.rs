@@ -15,6 +15,7 @@ use crate::storage::tags as store;
 use axum::Json;
 use axum::extract::{Path, State};
 use gist_types::{ApiErrorBody, Tag, TagContactItem, TagRequest, TagResponse, TagsResponse};
+use serde::de::IgnoredAny;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -220,6 +221,8 @@ pub async fn delete_tag(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(id): Path<String>,
+    // Read, though unused, so a malformed body is refused before anything is deleted.
+    _body: ApiJson<IgnoredAny>,
 ) -> Result<Json<TagResponse>, ApiError> {
     caller.require(Scope::WriteTags)?;
     let id = path_id(&id, "tag")?;
