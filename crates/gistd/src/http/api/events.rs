@@ -68,7 +68,7 @@ pub(super) async fn resolve_contact(
         match contacts::find_contact_id(&state.db, workspace_id, &ContactKey::Email(email)).await? {
             Some(id) => Some(id),
             None if create_lead => {
-                let id = events::find_or_insert_lead(&state.db, workspace_id, email, state.now())
+                let id = contacts::find_or_insert_lead(&state.db, workspace_id, email, state.now())
                     .await?;
                 tracing::info!(workspace.id = workspace_id, contact.id = id, "lead created");
                 Some(id)
