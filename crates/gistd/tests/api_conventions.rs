@@ -206,3 +206,118 @@ async fn the_openapi_document_lists_every_gist_endpoint_with_resolvable_schemas(
         std::fs::write(path, &text).unwrap();
     }
 }
+
+async fn send(
+    server: &TestServer,
+    method: reqwest::Method,
+    path: &str,
+    key: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let response = reqwest::Client::new()
+        .request(method, server.url(path))
+        .bearer_auth(key)
+        .json(&body)
+        .send()
+        .await
+        .expect("request");
+    let status = response.status().as_u16();
+    (
+        status,
+        response.json().await.unwrap_or(serde_json::Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn unknown_api_paths_and_methods_answer_in_the_error_format() {
+    let (server, key, _) = server_with_limit(100).await;
+    let (status, body) = send(
+        &server,
+        reqwest::Method::GET,
+        "/api/nonexistent",
+        &key,
+        serde_json::json!({}),
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(body["errors"][0]["code"], "not_found");
+    let (status, body) = send(
+        &server,
+        reqwest::Method::PUT,
+        "/api/contacts",
+        &key,
+        serde_json::json!({}),
+    )
+    .await;
+    assert_eq!(status, 405);
+    assert_eq!(body["errors"][0]["code"], "method_not_allowed");
+}
+
+#[tokio::test]
+async fn the_id_of_a_deleted_contact_is_never_given_to_a_new_one() {
+    let (server, key, _) = server_with_limit(100).await;
+    let create = |email: &str| serde_json::json!({ "email": email });
+    let (_, first) = send(
+        &server,
+        reqwest::Method::POST,
+        "/api/contacts",
+        &key,
+        create("a@example.com"),
+    )
+    .await;
+    let id = first["contact"]["id"].as_i64().unwrap();
+    let path = format!("/api/contacts/{id}");
+    let (status, _) = send(
+        &server,
+        reqwest::Method::DELETE,
+        &path,
+        &key,
+        serde_json::json!({}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, second) = send(
+        &server,
+        reqwest::Method::POST,
+        "/api/contacts",
+        &key,
+        create("b@example.com"),
+    )
+    .await;
+    assert_ne!(second["contact"]["id"].as_i64().unwrap(), id);
+    let (status, _) = send(
+        &server,
+        reqwest::Method::GET,
+        &path,
+        &key,
+        serde_json::json!({}),
+    )
+    .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn email_like_keeps_an_unescaped_plus_and_contacts_have_size_limits() {
+    let (server, key, _) = server_with_limit(100).await;
+    let body = serde_json::json!({ "email": "ada+news@example.com" });
+    send(&server, reqwest::Method::POST, "/api/contacts", &key, body).await;
+    let response = reqwest::Client::new()
+        .get(format!(
+            "{}?email_like=ada+news",
+            server.url("/api/contacts")
+        ))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    let found: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(found["contacts"][0]["email"], "ada+news@example.com");
+
+    let long = serde_json::json!({ "email": "long@example.com", "name": "x".repeat(1001) });
+    let (status, body) = send(&server, reqwest::Method::POST, "/api/contacts", &key, long).await;
+    assert_eq!(status, 422, "{body}");
+    let tags: Vec<String> = (0..101).map(|n| format!("tag {n}")).collect();
+    let many = serde_json::json!({ "email": "tags@example.com", "tags": tags });
+    let (status, body) = send(&server, reqwest::Method::POST, "/api/contacts", &key, many).await;
+    assert_eq!(status, 422, "{body}");
+}

@@ -3,7 +3,7 @@
 -- limit windows. Times are Unix seconds; JSON documents are stored as text.
 
 CREATE TABLE contacts (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     workspace_id INTEGER NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
     user_id TEXT,
     email TEXT,
@@ -29,7 +29,7 @@ CREATE TABLE contacts (
 CREATE INDEX contacts_workspace_created ON contacts (workspace_id, created_at, id);
 
 CREATE TABLE tags (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     workspace_id INTEGER NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
     name TEXT NOT NULL,
     name_key TEXT NOT NULL,
@@ -45,7 +45,7 @@ CREATE TABLE contact_tags (
 CREATE INDEX contact_tags_tag ON contact_tags (tag_id);
 
 CREATE TABLE segments (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     workspace_id INTEGER NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
     name TEXT NOT NULL,
     created_at INTEGER NOT NULL,
@@ -60,7 +60,7 @@ CREATE TABLE segment_contacts (
 CREATE INDEX segment_contacts_contact ON segment_contacts (contact_id);
 
 CREATE TABLE events (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     workspace_id INTEGER NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
     contact_id INTEGER REFERENCES contacts (id) ON DELETE CASCADE,
     name TEXT NOT NULL,
@@ -71,7 +71,7 @@ CREATE TABLE events (
 CREATE INDEX events_workspace ON events (workspace_id, id);
 
 CREATE TABLE teams (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     workspace_id INTEGER NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
     name TEXT NOT NULL,
     created_at INTEGER NOT NULL,
@@ -86,7 +86,7 @@ CREATE TABLE team_members (
 CREATE INDEX team_members_membership ON team_members (membership_id);
 
 CREATE TABLE conversations (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     workspace_id INTEGER NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
     title TEXT,
     state TEXT NOT NULL CHECK (state IN ('open', 'closed', 'snoozed')),
@@ -112,7 +112,7 @@ CREATE TABLE conversation_tags (
 );
 
 CREATE TABLE messages (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
     message_type TEXT NOT NULL CHECK (message_type IN ('reply', 'note')),
     body TEXT NOT NULL,
@@ -123,7 +123,7 @@ CREATE TABLE messages (
 CREATE INDEX messages_conversation ON messages (conversation_id, id);
 
 CREATE TABLE forms (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     workspace_id INTEGER NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
     name TEXT NOT NULL,
     created_at INTEGER NOT NULL,
@@ -131,7 +131,7 @@ CREATE TABLE forms (
 );
 
 CREATE TABLE form_submissions (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     form_id INTEGER NOT NULL REFERENCES forms (id) ON DELETE CASCADE,
     contact_id INTEGER NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
     fields TEXT NOT NULL DEFAULT '{}',
@@ -140,7 +140,7 @@ CREATE TABLE form_submissions (
 CREATE INDEX form_submissions_form ON form_submissions (form_id, id);
 
 CREATE TABLE campaigns (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     workspace_id INTEGER NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
     name TEXT NOT NULL,
     created_at INTEGER NOT NULL,
@@ -158,7 +158,7 @@ CREATE TABLE campaign_subscriptions (
 );
 
 CREATE TABLE subscription_types (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     workspace_id INTEGER NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
     name TEXT NOT NULL,
     description TEXT NOT NULL DEFAULT '',

@@ -233,6 +233,8 @@ pub enum ApiError {
     NotFound(String),
     /// 400.
     BadRequest(String),
+    /// 405: the path exists but not with this method.
+    MethodNotAllowed,
     /// 409: the write conflicts with existing data.
     Conflict(String),
     /// 413: the body is larger than the server accepts.
@@ -276,6 +278,12 @@ impl IntoResponse for ApiError {
                 None,
             ),
             ApiError::Conflict(message) => (StatusCode::CONFLICT, "conflict", message, None),
+            ApiError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "This endpoint does not answer this HTTP method; see /api/docs.".to_owned(),
+                None,
+            ),
             ApiError::PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",

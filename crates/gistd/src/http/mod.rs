@@ -89,6 +89,10 @@ pub fn router(state: AppState) -> Router {
         .route("/static/style.css", get(pages::show_stylesheet));
 
     let (api, document) = api::routes().merge(api::docs::routes()).split_for_parts();
+    // Unknown API paths and methods answer in the API's error format, not with HTML.
+    let api = api
+        .fallback(api::unknown_endpoint)
+        .method_not_allowed_fallback(api::method_not_allowed);
     let api = Router::new()
         .nest("/api", api)
         .layer(axum::Extension(api::docs::ApiDocument(

@@ -34,6 +34,11 @@ pub const MAX_BATCH: usize = 100;
 const MAX_USER_ID: usize = 255;
 /// Longest email address (RFC 5321 section 4.5.3.1.3 allows 254 in a path).
 const MAX_EMAIL: usize = 254;
+/// Longest free-text field of a contact (name, phone, IP, user agent), in characters, so
+/// one contact cannot make every page of the list huge.
+const MAX_TEXT: usize = 1000;
+/// Most tags one upsert may add.
+const MAX_TAGS: usize = 100;
 
 /// The contact routes.
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -249,7 +254,7 @@ pub async fn list_contacts(
         tag_id: number_param(&query, "tag_id")?,
         tag_name: query.fields.non_empty("tags").map(str::to_owned),
         segment_id: number_param(&query, "segment_id")?,
-        email_like: query.fields.non_empty("email_like").map(str::to_owned),
+        email_like: query.literal("email_like").filter(|text| !text.is_empty()),
         created_since: number_param(&query, "created_since")?,
     };
 
@@ -323,6 +328,33 @@ fn to_upsert(request: ContactRequest, at: &str) -> Result<ContactUpsert, ApiErro
     if request.id.is_none() && email.is_none() && user_id.is_none() {
         return Err(ApiError::BadRequest(format!(
             "{at}A contact needs an `email` or a `user_id` (or the `id` of an existing contact)."
+        )));
+    }
+
+    let texts = [
+        ("name", request.full_name.as_ref().or(request.name.as_ref())),
+        ("phone", request.phone.as_ref()),
+        ("last_seen_ip", request.last_seen_ip.as_ref()),
+        (
+            "last_seen_user_agent",
+            request.last_seen_user_agent.as_ref(),
+        ),
+    ];
+    if let Some((field, _)) = texts
+        .iter()
+        .find(|(_, text)| text.is_some_and(|text| text.chars().count() > MAX_TEXT))
+    {
+        return Err(invalid(format!(
+            "`{field}` is longer than {MAX_TEXT} characters."
+        )));
+    }
+    if request
+        .tags
+        .as_ref()
+        .is_some_and(|tags| tags.len() > MAX_TAGS)
+    {
+        return Err(invalid(format!(
+            "At most {MAX_TAGS} tags can be added at once."
         )));
     }
 

@@ -73,6 +73,16 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(subscription_types::routes())
 }
 
+/// Every path under `/api` that names no endpoint.
+pub async fn unknown_endpoint() -> ApiError {
+    ApiError::NotFound("No API endpoint has this path; see /api/docs.".into())
+}
+
+/// A known API path called with a method it does not answer.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
 /// Who is calling the API, and on which workspace.
 #[derive(Debug, Clone)]
 pub struct ApiCaller {
