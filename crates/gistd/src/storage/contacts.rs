@@ -587,6 +587,29 @@ pub async fn upsert_contacts(
     })
 }
 
+/// The id of the workspace's contact with `email`, creating a lead (a contact without
+/// `user_id`) when there is none. Two concurrent calls for one address get one contact:
+/// the insert yields to the unique `(workspace_id, email)` constraint.
+pub async fn find_or_insert_lead(
+    db: &Db,
+    workspace_id: i64,
+    email: &str,
+    now: i64,
+) -> Result<i64, StorageError> {
+    let insert = "INSERT INTO contacts (workspace_id, email, created_at, updated_at) \
+                  VALUES ($1, $2, $3, $3) ON CONFLICT (workspace_id, email) DO NOTHING";
+    let select = "SELECT id FROM contacts WHERE workspace_id = $1 AND email = $2";
+    let email = normalize_email(email);
+    Ok(on_pool!(db, pool => {
+        sqlx::query(insert).bind(workspace_id).bind(&email).bind(now).execute(pool).await?;
+        sqlx::query_scalar::<_, i64>(select)
+            .bind(workspace_id)
+            .bind(&email)
+            .fetch_one(pool)
+            .await?
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -645,27 +668,4 @@ mod tests {
             }
         );
     }
-}
-
-/// The id of the workspace's contact with `email`, creating a lead (a contact without
-/// `user_id`) when there is none. Two concurrent calls for one address get one contact:
-/// the insert yields to the unique `(workspace_id, email)` constraint.
-pub async fn find_or_insert_lead(
-    db: &Db,
-    workspace_id: i64,
-    email: &str,
-    now: i64,
-) -> Result<i64, StorageError> {
-    let insert = "INSERT INTO contacts (workspace_id, email, created_at, updated_at) \
-                  VALUES ($1, $2, $3, $3) ON CONFLICT (workspace_id, email) DO NOTHING";
-    let select = "SELECT id FROM contacts WHERE workspace_id = $1 AND email = $2";
-    let email = normalize_email(email);
-    Ok(on_pool!(db, pool => {
-        sqlx::query(insert).bind(workspace_id).bind(&email).bind(now).execute(pool).await?;
-        sqlx::query_scalar::<_, i64>(select)
-            .bind(workspace_id)
-            .bind(&email)
-            .fetch_one(pool)
-            .await?
-    }))
 }
