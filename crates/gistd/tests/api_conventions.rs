@@ -11,6 +11,10 @@ async fn server_with_limit(limit: i64) -> (TestServer, String, String) {
         settings.api_rate_window_seconds = 10;
     })
     .await;
+    // Start each test just after a window begins, so its few requests never straddle a
+    // window boundary of the (wall-clock based) test clock.
+    let now = server.clock_now();
+    server.clock.advance((10 - now.rem_euclid(10)) % 10 + 1);
     let fixture = server.fixture("read_teammates").await;
     let key = server.api_key(fixture.workspace_id).await;
     server.create_user("other@example.com", "Olga Other").await;
