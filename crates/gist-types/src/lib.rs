@@ -21,6 +21,7 @@ pub use tags::{Tag, TagContactItem, TagRequest, TagResponse, TagsResponse};
 pub mod conversations;
 pub mod events;
 pub mod marketing;
+pub mod pages;
 pub mod teams;
 
 /// One entry of the `errors` list every REST API error carries.
@@ -100,9 +101,12 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
     /// The granted scopes, space-separated, in a stable order.
     pub scope: String,
-    /// The identifier (slug) of the workspace the grant is for.
+    /// The identifier (slug) of the workspace the grant is for. gistd always sends it;
+    /// it defaults to empty so responses of servers that omit it still decode.
+    #[serde(default)]
     pub workspace_id: String,
-    /// The workspace's display name.
+    /// The workspace's display name (defaults to empty, as `workspace_id`).
+    #[serde(default)]
     pub workspace_name: String,
 }
 

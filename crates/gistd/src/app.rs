@@ -7,10 +7,11 @@
 use crate::config::Settings;
 use crate::domain::clock::Clock;
 use crate::http::{self, AppState};
-use crate::storage::{Db, StorageError};
+use crate::storage::{Db, StorageError, upkeep};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// Why a server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -92,6 +93,8 @@ impl Application {
     }
 
     /// Serves requests until `shutdown` completes, then finishes the requests in flight.
+    /// Meanwhile a background task purges expired rows every
+    /// [`Settings::upkeep_interval_seconds`]; it stops with the server.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -102,6 +105,7 @@ impl Application {
             base_url = %self.state.base_url,
             database = self.state.db.backend(),
             access_token_ttl_seconds = settings.access_token_ttl,
+            upkeep_interval_seconds = settings.upkeep_interval_seconds,
             "gistd is serving"
         );
         if settings.access_token_ttl.is_none() {
@@ -124,8 +128,60 @@ impl Application {
             axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
                 SocketAddr,
             >(router);
-        axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await
+        let (stop_upkeep, upkeep_stopped) = tokio::sync::watch::channel(false);
+        let upkeep = settings.upkeep_interval_seconds.map(|seconds| {
+            let interval = Duration::from_secs(seconds.max(1).unsigned_abs());
+            tokio::spawn(run_upkeep(self.state.clone(), interval, upkeep_stopped))
+        });
+        // Connections already queued when the signal comes are answered, not reset.
+        let (listener, drained) = http::listener::DrainingListener::new(self.listener, shutdown);
+        let served = axum::serve(listener, service)
+            .with_graceful_shutdown(drained)
+            .await;
+        let _ = stop_upkeep.send(true);
+        if let Some(upkeep) = upkeep {
+            let _ = upkeep.await;
+        }
+        served
+    }
+}
+
+/// Purges dead rows every `interval` until `stopped` changes. The first run comes one
+/// interval after start, so a server restarted in a loop does not purge at each start.
+/// A purge in progress when the server stops is dropped between two batches; each batch
+/// is its own transaction, so nothing is left half done.
+async fn run_upkeep(
+    state: AppState,
+    interval: Duration,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = stopped.changed() => return,
+        }
+        let started = Instant::now();
+        let purge = upkeep::purge_expired(&state.db, state.now());
+        let result = tokio::select! {
+            result = purge => result,
+            _ = stopped.changed() => return,
+        };
+        let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        match result {
+            Ok(purged) => tracing::info!(
+                codes = purged.codes,
+                sessions = purged.sessions,
+                access_tokens = purged.access_tokens,
+                refresh_tokens = purged.refresh_tokens,
+                grants = purged.grants,
+                login_throttle = purged.login_throttle,
+                rate_windows = purged.rate_windows,
+                duration_ms,
+                "upkeep purged {} expired rows",
+                purged.total()
+            ),
+            // The next run retries; requests are unaffected.
+            Err(error) => tracing::warn!(%error, duration_ms, "upkeep failed"),
+        }
     }
 }

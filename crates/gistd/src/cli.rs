@@ -6,7 +6,7 @@ use crate::config::{self, Settings};
 use crate::domain::clock::{Clock, SystemClock};
 use crate::domain::secret::Secret;
 use crate::service::{self, ServiceError};
-use crate::storage::{Db, StorageError, marketing, segments, teams, workspaces};
+use crate::storage::{Db, StorageError, backup, marketing, segments, teams, workspaces};
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 use std::io::Read;
@@ -37,6 +37,10 @@ enum Command {
     Serve(ServeArgs),
     /// Apply database migrations and exit.
     Migrate,
+    /// Write a consistent copy of a SQLite database, even while servers use it.
+    Backup(BackupArgs),
+    /// Replace a SQLite database with a backup, after checking the backup.
+    Restore(RestoreArgs),
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -87,6 +91,28 @@ struct ServeArgs {
     /// Access token lifetime: seconds, a number with s/m/h/d, or `never`.
     #[arg(long, env = "GISTD_ACCESS_TOKEN_TTL", default_value = "2h")]
     access_token_ttl: config::Lifetime,
+    /// Time between two purges of expired codes, sessions and tokens: seconds, a number
+    /// with s/m/h/d, or `never` to turn upkeep off on this instance.
+    #[arg(long, env = "GISTD_UPKEEP_INTERVAL", default_value = "10m")]
+    upkeep_interval: config::Lifetime,
+}
+
+#[derive(Debug, Args)]
+struct BackupArgs {
+    /// The file to write; it must not exist. (For PostgreSQL, use pg_dump.)
+    #[arg(long)]
+    to: std::path::PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct RestoreArgs {
+    /// The backup to restore, a file written by `gistd backup`.
+    #[arg(long)]
+    from: std::path::PathBuf,
+    /// Replace the database named by --database if it exists. Stop every server using
+    /// it first.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -249,6 +275,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 cli.json,
                 json!({"migrated": true}),
                 "Database is up to date.".into(),
+            );
+            Ok(())
+        }
+        Command::Backup(BackupArgs { to }) => {
+            backup::backup_sqlite(&cli.database, &to).await?;
+            report(
+                cli.json,
+                json!({"backup": to.display().to_string()}),
+                format!("Backed up to {}.", to.display()),
+            );
+            Ok(())
+        }
+        Command::Restore(RestoreArgs { from, force }) => {
+            backup::restore_sqlite(&cli.database, &from, force).await?;
+            report(
+                cli.json,
+                json!({"restored": from.display().to_string()}),
+                format!("Restored {} into {}.", from.display(), cli.database),
             );
             Ok(())
         }
@@ -465,6 +509,7 @@ async fn serve(
         access_token_ttl: args.access_token_ttl.0,
         api_rate_limit: args.api_rate_limit,
         api_rate_window_seconds: args.api_rate_window,
+        upkeep_interval_seconds: args.upkeep_interval.0,
         ..Settings::default()
     };
     let app = Application::build(settings, clock.clone()).await?;

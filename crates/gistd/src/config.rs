@@ -13,6 +13,8 @@ pub const DEFAULT_ACCESS_TOKEN_TTL: i64 = 2 * 60 * 60;
 pub const CODE_TTL: i64 = 10 * 60;
 /// Browser session lifetime, in seconds (7 days).
 pub const SESSION_TTL: i64 = 7 * 24 * 60 * 60;
+/// Default time between two runs of background upkeep, in seconds (10 minutes).
+pub const DEFAULT_UPKEEP_INTERVAL: i64 = 10 * 60;
 /// Longest `state` accepted at the authorization endpoint, in bytes.
 pub const MAX_STATE_LENGTH: usize = 2048;
 /// Largest request body accepted by the server, in bytes.
@@ -44,6 +46,9 @@ pub struct Settings {
     pub api_rate_limit: i64,
     /// Length of the REST API's rate-limit window, in seconds.
     pub api_rate_window_seconds: i64,
+    /// Seconds between two runs of background upkeep (purging expired codes, sessions
+    /// and tokens); `None` turns it off.
+    pub upkeep_interval_seconds: Option<i64>,
 }
 
 impl Default for Settings {
@@ -59,6 +64,7 @@ impl Default for Settings {
             login_throttle_window_seconds: 15 * 60,
             api_rate_limit: 100,
             api_rate_window_seconds: 10,
+            upkeep_interval_seconds: Some(DEFAULT_UPKEEP_INTERVAL),
         }
     }
 }

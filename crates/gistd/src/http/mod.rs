@@ -12,6 +12,8 @@ use std::time::Instant;
 pub mod api;
 pub mod error;
 pub mod forms;
+pub mod health;
+pub mod listener;
 pub mod oauth;
 pub mod pages;
 pub mod session;
@@ -100,11 +102,18 @@ pub fn router(state: AppState) -> Router {
         )))
         .layer(middleware::from_fn(api::add_rate_limit_headers));
 
+    // Operations: for load balancers and supervisors. Merged after the request log so
+    // that polling every few seconds does not flood it; no auth, no rate limit.
+    let operations = Router::new()
+        .route("/healthz", get(health::show_health))
+        .route("/readyz", get(health::show_readiness));
+
     Router::new()
         .merge(oauth)
         .merge(pages)
         .merge(api)
         .route_layer(middleware::from_fn(log_request))
+        .merge(operations)
         .fallback(pages::show_not_found)
         .layer(DefaultBodyLimit::max(crate::config::MAX_BODY_BYTES))
         .layer(middleware::from_fn(set_security_headers))

@@ -11,6 +11,7 @@
 //! concurrent requests cannot both win. On SQLite those transactions start with
 //! `BEGIN IMMEDIATE`, which takes the write lock up front instead of failing on upgrade.
 
+use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::SqliteSynchronous;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
@@ -19,6 +20,7 @@ use std::time::Duration;
 
 pub mod accounts;
 pub mod apps;
+pub mod backup;
 pub mod contacts;
 pub mod conversations;
 pub mod events;
@@ -28,7 +30,13 @@ pub mod rate_limits;
 pub mod segments;
 pub mod tags;
 pub mod teams;
+pub mod upkeep;
 pub mod workspaces;
+
+/// The SQLite migrations compiled into the binary.
+pub(crate) static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+/// The PostgreSQL migrations compiled into the binary.
+pub(crate) static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// Runs `$body` with `$pool` bound to the concrete pool of whichever backend `$db` is.
 macro_rules! on_pool {
@@ -61,6 +69,20 @@ pub(crate) fn conflict_as(what: &'static str) -> impl FnOnce(sqlx::Error) -> Sto
         sqlx::Error::Database(db) if db.is_unique_violation() => StorageError::Conflict(what),
         _ => StorageError::Database(error),
     }
+}
+
+/// Why [`Db::check_ready`] found the database unable to serve.
+#[derive(Debug, thiserror::Error)]
+pub enum NotReady {
+    /// The database did not answer a trivial query.
+    #[error("the database is unreachable: {0}")]
+    Unreachable(sqlx::Error),
+    /// Migrations compiled into this binary have not been applied.
+    #[error("migrations not applied: {missing:?}")]
+    Migrations {
+        /// Versions of the missing migrations.
+        missing: Vec<i64>,
+    },
 }
 
 /// A connection pool to one of the supported databases.
@@ -135,10 +157,42 @@ impl Db {
     /// Applies every migration not yet applied.
     pub async fn migrate(&self) -> Result<(), StorageError> {
         match self {
-            Db::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
-            Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+            Db::Sqlite(pool) => SQLITE_MIGRATOR.run(pool).await?,
+            Db::Postgres(pool) => POSTGRES_MIGRATOR.run(pool).await?,
         }
         Ok(())
+    }
+
+    /// Whether this database can serve requests: it answers a trivial query, and every
+    /// migration compiled into this binary has been applied. Migrations the database has
+    /// and this binary lacks are fine: during a rolling upgrade an older instance keeps
+    /// serving on a schema a newer one has already extended.
+    pub async fn check_ready(&self) -> Result<(), NotReady> {
+        let migrator = match self {
+            Db::Sqlite(_) => &SQLITE_MIGRATOR,
+            Db::Postgres(_) => &POSTGRES_MIGRATOR,
+        };
+        on_pool!(self, pool => sqlx::query_scalar::<_, i32>("SELECT 1")
+            .fetch_one(pool)
+            .await
+            .map_err(NotReady::Unreachable)?);
+        // Until the first migration runs, the bookkeeping table does not exist: that is a
+        // database with nothing applied, not an unreachable one.
+        let applied = "SELECT version FROM _sqlx_migrations WHERE success";
+        let applied: Vec<i64> = on_pool!(self, pool => sqlx::query_scalar::<_, i64>(applied)
+            .fetch_all(pool)
+            .await
+            .unwrap_or_default());
+        let missing: Vec<i64> = migrator
+            .iter()
+            .map(|migration| migration.version)
+            .filter(|version| !applied.contains(version))
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(NotReady::Migrations { missing })
+        }
     }
 
     /// Which backend this is, for logs.
