@@ -135,9 +135,33 @@ impl Application {
         });
         // Connections already queued when the signal comes are answered, not reset.
         let (listener, drained) = http::listener::DrainingListener::new(self.listener, shutdown);
-        let served = axum::serve(listener, service)
-            .with_graceful_shutdown(drained)
-            .await;
+        // Requests in flight when the server stops get `SHUTDOWN_GRACE` to finish; a
+        // request still running then (a stuck client upload, say) does not hold the
+        // process forever.
+        let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+        let drained = async move {
+            drained.await;
+            let _ = stopping.send(());
+        };
+        let serve = std::future::IntoFuture::into_future(
+            axum::serve(listener, service).with_graceful_shutdown(drained),
+        );
+        let deadline = async move {
+            match stopped.await {
+                Ok(()) => tokio::time::sleep(crate::config::SHUTDOWN_GRACE).await,
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        let served = tokio::select! {
+            served = serve => served,
+            () = deadline => {
+                tracing::warn!(
+                    grace_seconds = crate::config::SHUTDOWN_GRACE.as_secs(),
+                    "requests still running after the shutdown grace period; stopping anyway"
+                );
+                Ok(())
+            }
+        };
         let _ = stop_upkeep.send(true);
         if let Some(upkeep) = upkeep {
             let _ = upkeep.await;

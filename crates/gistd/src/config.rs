@@ -17,6 +17,8 @@ pub const SESSION_TTL: i64 = 7 * 24 * 60 * 60;
 pub const DEFAULT_UPKEEP_INTERVAL: i64 = 10 * 60;
 /// Longest `state` accepted at the authorization endpoint, in bytes.
 pub const MAX_STATE_LENGTH: usize = 2048;
+/// How long requests in flight at shutdown may take to finish.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 /// Largest request body accepted by the server, in bytes.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
