@@ -285,7 +285,7 @@ async fn forms_without_the_session_csrf_token_change_nothing() {
             .post_form(route, &[("csrf", "forged"), ("name", "Sneaky")])
             .await;
         assert_eq!(wrong.status(), 403, "{route} with a wrong token");
-        // Another user's valid token is no good for this session either.
+        // Another user's valid token is no good for this browser session either.
         let foreign = session_csrf(&world.outsider).await;
         let borrowed = world
             .owner

@@ -65,13 +65,13 @@ fn csrf_for_session(session_id: &str) -> String {
 pub struct CurrentUser {
     /// The user.
     pub user: User,
-    /// The CSRF token forms of this session must carry.
+    /// The CSRF token that forms of this browser session must carry.
     pub csrf: String,
     session_hash: SecretHash,
 }
 
 impl CurrentUser {
-    /// Refuses a form whose `csrf` field is not this session's token.
+    /// Refuses a form whose `csrf` field is not the token of this browser session.
     pub fn check_csrf(&self, fields: &Fields) -> Result<(), PageError> {
         let presented = fields.get("csrf").unwrap_or("");
         if constant_time_eq(presented.as_bytes(), self.csrf.as_bytes()) {
@@ -84,7 +84,7 @@ impl CurrentUser {
         }
     }
 
-    /// Ends this session.
+    /// Ends this browser session.
     pub async fn end(&self, state: &AppState) -> Result<(), PageError> {
         accounts::delete_session(&state.db, self.session_hash.as_str()).await?;
         Ok(())
