@@ -15,7 +15,7 @@ use crate::http::state::AppState;
 use crate::storage::contacts::{self, ContactFilter, ContactOrder};
 use crate::storage::conversations::{self, ConversationFilter, OrderBy};
 use crate::storage::workspaces::{self, Member, Workspace};
-use crate::storage::{StorageError, marketing, segments, tags, teams};
+use crate::storage::{marketing, segments, tags, teams};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -107,14 +107,6 @@ fn required_text(
         )));
     }
     Ok(value.to_owned())
-}
-
-/// A unique name already taken becomes a 400 page saying so; other failures stay 500.
-fn conflict_page(error: StorageError) -> PageError {
-    match error {
-        StorageError::Conflict(what) => PageError::BadRequest(format!("{what} already exists.")),
-        other => other.into(),
-    }
 }
 
 /// Formats Unix seconds as a UTC date and time, for messages and details.
@@ -227,9 +219,7 @@ pub async fn create_team(
 ) -> Result<Response, PageError> {
     let membership = admin_of(&state, &user, &slug, &fields).await?;
     let name = required_text(&fields, "name", "team name", MAX_NAME_CHARS)?;
-    let id = teams::insert_team(&state.db, membership.workspace.id, &name, state.now())
-        .await
-        .map_err(conflict_page)?;
+    let id = teams::insert_team(&state.db, membership.workspace.id, &name, state.now()).await?;
     tracing::info!(
         workspace.id = membership.workspace.id,
         team.id = id,
@@ -837,9 +827,8 @@ pub async fn create_segment(
 ) -> Result<Response, PageError> {
     let membership = admin_of(&state, &user, &slug, &fields).await?;
     let name = required_text(&fields, "name", "segment name", MAX_NAME_CHARS)?;
-    let id = segments::insert_segment(&state.db, membership.workspace.id, &name, state.now())
-        .await
-        .map_err(conflict_page)?;
+    let id =
+        segments::insert_segment(&state.db, membership.workspace.id, &name, state.now()).await?;
     tracing::info!(
         workspace.id = membership.workspace.id,
         segment.id = id,
@@ -857,9 +846,7 @@ pub async fn create_form(
 ) -> Result<Response, PageError> {
     let membership = admin_of(&state, &user, &slug, &fields).await?;
     let name = required_text(&fields, "name", "form name", MAX_NAME_CHARS)?;
-    let id = marketing::insert_form(&state.db, membership.workspace.id, &name, state.now())
-        .await
-        .map_err(conflict_page)?;
+    let id = marketing::insert_form(&state.db, membership.workspace.id, &name, state.now()).await?;
     tracing::info!(
         workspace.id = membership.workspace.id,
         form.id = id,
@@ -877,9 +864,8 @@ pub async fn create_campaign(
 ) -> Result<Response, PageError> {
     let membership = admin_of(&state, &user, &slug, &fields).await?;
     let name = required_text(&fields, "name", "campaign name", MAX_NAME_CHARS)?;
-    let id = marketing::insert_campaign(&state.db, membership.workspace.id, &name, state.now())
-        .await
-        .map_err(conflict_page)?;
+    let id =
+        marketing::insert_campaign(&state.db, membership.workspace.id, &name, state.now()).await?;
     tracing::info!(
         workspace.id = membership.workspace.id,
         campaign.id = id,
@@ -910,8 +896,7 @@ pub async fn create_subscription_type(
         description,
         state.now(),
     )
-    .await
-    .map_err(conflict_page)?;
+    .await?;
     tracing::info!(
         workspace.id = membership.workspace.id,
         subscription_type.id = id,
