@@ -118,6 +118,17 @@ async fn find_row(db: &Db, workspace_id: i64, id: &str) -> Result<ConversationRo
         .ok_or_else(|| ApiError::NotFound(format!("No conversation has the id {id}.")))
 }
 
+/// The response of every call that changes one conversation: the conversation as it is now.
+async fn respond(
+    db: &Db,
+    workspace_id: i64,
+    id: i64,
+) -> Result<Json<ConversationResponse>, ApiError> {
+    Ok(Json(ConversationResponse {
+        conversation: load(db, workspace_id, id).await?,
+    }))
+}
+
 /// The caller's conversation `id`, rendered, or 404.
 async fn load(db: &Db, workspace_id: i64, id: i64) -> Result<Conversation, ApiError> {
     let row = store::find_conversation(db, workspace_id, id)
@@ -324,9 +335,7 @@ pub async fn create_conversation(
         conversation.id = id,
         "conversation started through the API"
     );
-    Ok(Json(ConversationResponse {
-        conversation: load(&state.db, caller.workspace_id, id).await?,
-    }))
+    respond(&state.db, caller.workspace_id, id).await
 }
 
 /// Update a conversation's title, custom properties or state.
@@ -403,9 +412,7 @@ pub async fn update_conversation(
             "conversation state changed"
         );
     }
-    Ok(Json(ConversationResponse {
-        conversation: load(&state.db, caller.workspace_id, row.id).await?,
-    }))
+    respond(&state.db, caller.workspace_id, row.id).await
 }
 
 /// Delete a conversation with its messages.
@@ -613,9 +620,7 @@ pub async fn assign_conversation(
         state.now(),
     )
     .await?;
-    Ok(Json(ConversationResponse {
-        conversation: load(&state.db, caller.workspace_id, row.id).await?,
-    }))
+    respond(&state.db, caller.workspace_id, row.id).await
 }
 
 /// Mark a conversation as priority or not.
@@ -665,9 +670,7 @@ pub async fn update_priority(
         state.now(),
     )
     .await?;
-    Ok(Json(ConversationResponse {
-        conversation: load(&state.db, caller.workspace_id, row.id).await?,
-    }))
+    respond(&state.db, caller.workspace_id, row.id).await
 }
 
 /// Tag a conversation, creating the tag when the workspace has none of that name.
@@ -705,9 +708,7 @@ pub async fn tag_conversation(
         let tag = tags::find_or_create_tag(&state.db, caller.workspace_id, &name, now).await?;
         store::insert_conversation_tag(&state.db, row.id, tag.id, now).await?;
     }
-    Ok(Json(ConversationResponse {
-        conversation: load(&state.db, caller.workspace_id, row.id).await?,
-    }))
+    respond(&state.db, caller.workspace_id, row.id).await
 }
 
 /// Remove a tag from a conversation.
@@ -743,9 +744,7 @@ pub async fn untag_conversation(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("No tag has the id {tag_id}.")))?;
     store::delete_conversation_tag(&state.db, row.id, tag.id, state.now()).await?;
-    Ok(Json(ConversationResponse {
-        conversation: load(&state.db, caller.workspace_id, row.id).await?,
-    }))
+    respond(&state.db, caller.workspace_id, row.id).await
 }
 
 /// Count the workspace's conversations by state and assignment.
