@@ -71,6 +71,7 @@ impl Application {
             clock,
             settings: Arc::new(settings),
             base_url: base_url.into(),
+            rate_limiter: Default::default(),
         };
         Ok(Application { listener, state })
     }

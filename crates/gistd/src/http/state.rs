@@ -2,6 +2,7 @@
 
 use crate::config::Settings;
 use crate::domain::clock::Clock;
+use crate::http::api::RateLimiter;
 use crate::storage::Db;
 use std::sync::Arc;
 
@@ -17,6 +18,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The public base URL, without a trailing slash; the OAuth issuer.
     pub base_url: Arc<str>,
+    /// This server's share of each workspace's REST API rate-limit window.
+    pub rate_limiter: Arc<RateLimiter>,
 }
 
 impl AppState {

@@ -1,6 +1,6 @@
 //! Users, browser sessions and the log-in throttle.
 
-use super::{BeginWrite as _, Db, StorageError, conflict_as, on_pool};
+use super::{BeginWrite as _, Db, StorageError, WriteTarget as _, conflict_as, on_pool};
 
 /// A user account.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -30,7 +30,7 @@ pub async fn insert_user(
         .bind(name)
         .bind(password_hash)
         .bind(now)
-        .fetch_one(pool)
+        .fetch_one(pool.writer())
         .await
         .map_err(conflict_as("an account with this email address")))
 }
@@ -42,7 +42,7 @@ pub async fn update_password(
     password_hash: &str,
 ) -> Result<(), StorageError> {
     let sql = "UPDATE users SET password_hash = $1 WHERE id = $2";
-    on_pool!(db, pool => sqlx::query(sql).bind(password_hash).bind(user_id).execute(pool).await?.rows_affected());
+    on_pool!(db, pool => sqlx::query(sql).bind(password_hash).bind(user_id).execute(pool.writer()).await?.rows_affected());
     Ok(())
 }
 
@@ -67,7 +67,7 @@ pub async fn insert_session(
         .bind(user_id)
         .bind(now)
         .bind(expires_at)
-        .execute(pool).await?.rows_affected());
+        .execute(pool.writer()).await?.rows_affected());
     Ok(())
 }
 
@@ -89,7 +89,7 @@ pub async fn find_session_user(
 /// Ends a session.
 pub async fn delete_session(db: &Db, id_hash: &str) -> Result<(), StorageError> {
     let sql = "DELETE FROM sessions WHERE id_hash = $1";
-    on_pool!(db, pool => sqlx::query(sql).bind(id_hash).execute(pool).await?.rows_affected());
+    on_pool!(db, pool => sqlx::query(sql).bind(id_hash).execute(pool.writer()).await?.rows_affected());
     Ok(())
 }
 
@@ -142,6 +142,6 @@ pub async fn find_login_failures(
 /// Forgets the failures counted against `key` (after a successful log-in).
 pub async fn clear_login_failures(db: &Db, key: &str) -> Result<(), StorageError> {
     let sql = "DELETE FROM login_throttle WHERE throttle_key = $1";
-    on_pool!(db, pool => sqlx::query(sql).bind(key).execute(pool).await?.rows_affected());
+    on_pool!(db, pool => sqlx::query(sql).bind(key).execute(pool.writer()).await?.rows_affected());
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! Apps registered in the developer hub.
 
-use super::{Db, StorageError, on_pool};
+use super::{Db, StorageError, WriteTarget as _, on_pool};
 
 /// A registered app (an OAuth client).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -72,7 +72,7 @@ pub async fn insert_app(db: &Db, app: &NewApp<'_>, now: i64) -> Result<i64, Stor
         .bind(app.redirect_uris)
         .bind(app.scopes)
         .bind(now)
-        .fetch_one(pool)
+        .fetch_one(pool.writer())
         .await?))
 }
 
@@ -111,7 +111,7 @@ pub async fn update_app_settings(
         .bind(scopes)
         .bind(now)
         .bind(app_id)
-        .execute(pool).await?.rows_affected());
+        .execute(pool.writer()).await?.rows_affected());
     Ok(())
 }
 
@@ -129,6 +129,6 @@ pub async fn update_app_secret(
         .bind(secret_hint)
         .bind(now)
         .bind(app_id)
-        .execute(pool).await?.rows_affected());
+        .execute(pool.writer()).await?.rows_affected());
     Ok(())
 }

@@ -5,7 +5,7 @@
 //! of them is one transaction: either every contact of a batch is written or none is.
 
 use super::tags::{self, TagRef};
-use super::{BeginWrite as _, Db, StorageError, conflict_as, on_pool};
+use super::{BeginWrite as _, Db, StorageError, WriteTarget as _, conflict_as, on_pool};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -274,7 +274,7 @@ pub async fn delete_contact(db: &Db, workspace_id: i64, id: i64) -> Result<bool,
     let deleted = on_pool!(db, pool => sqlx::query(sql)
         .bind(workspace_id)
         .bind(id)
-        .execute(pool)
+        .execute(pool.writer())
         .await?
         .rows_affected());
     Ok(deleted > 0)
@@ -450,6 +450,18 @@ pub async fn upsert_contacts(
     items: &[ContactUpsert],
     now: i64,
 ) -> Result<Vec<i64>, UpsertError> {
+    let (db, items) = (db.clone(), items.to_vec());
+    db.clone()
+        .on_write_thread(async move { upsert_contacts_here(&db, workspace_id, &items, now).await })
+        .await
+}
+
+async fn upsert_contacts_here(
+    db: &Db,
+    workspace_id: i64,
+    items: &[ContactUpsert],
+    now: i64,
+) -> Result<Vec<i64>, UpsertError> {
     const WRITABLE: &str = "user_id, email, name, phone, signed_up_at, last_seen_ip, \
                             last_seen_user_agent, unsubscribed_from_emails, \
                             custom_properties, location_data";
@@ -601,11 +613,11 @@ pub async fn find_or_insert_lead(
     let select = "SELECT id FROM contacts WHERE workspace_id = $1 AND email = $2";
     let email = normalize_email(email);
     Ok(on_pool!(db, pool => {
-        sqlx::query(insert).bind(workspace_id).bind(&email).bind(now).execute(pool).await?;
+        sqlx::query(insert).bind(workspace_id).bind(&email).bind(now).execute(pool.writer()).await?;
         sqlx::query_scalar::<_, i64>(select)
             .bind(workspace_id)
             .bind(&email)
-            .fetch_one(pool)
+            .fetch_one(pool.writer())
             .await?
     }))
 }

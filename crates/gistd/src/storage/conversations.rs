@@ -4,7 +4,7 @@
 //! workspace behaves exactly like an unknown one. Custom properties are stored as JSON
 //! text; callers parse and merge them.
 
-use super::{BeginWrite as _, Db, StorageError, on_pool};
+use super::{BeginWrite as _, Db, StorageError, WriteTarget as _, on_pool};
 
 /// A conversation row.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -237,7 +237,7 @@ pub async fn update_conversation(
         .bind(changes.priority)
         .bind(changes.custom_properties)
         .bind(now)
-        .execute(pool)
+        .execute(pool.writer())
         .await?
         .rows_affected());
     Ok(updated == 1)
@@ -260,7 +260,7 @@ pub async fn update_assignee(
         .bind(assignee.map(|(kind, _)| kind))
         .bind(assignee.map(|(_, assignee_id)| assignee_id))
         .bind(now)
-        .execute(pool)
+        .execute(pool.writer())
         .await?
         .rows_affected());
     Ok(updated == 1)
@@ -276,7 +276,7 @@ pub async fn delete_conversation(
     let deleted = on_pool!(db, pool => sqlx::query(sql)
         .bind(workspace_id)
         .bind(id)
-        .execute(pool)
+        .execute(pool.writer())
         .await?
         .rows_affected());
     Ok(deleted == 1)

@@ -1,7 +1,7 @@
 //! Events a workspace's contacts did, and the lead an event (or a form or campaign
 //! subscription) creates for an email address the workspace does not know yet.
 
-use super::{Db, StorageError, on_pool};
+use super::{Db, StorageError, WriteTarget as _, on_pool};
 
 /// An event with the contact keys the API shows beside it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -83,9 +83,9 @@ pub async fn insert_event(
             .bind(properties)
             .bind(occurred_at)
             .bind(now)
-            .fetch_one(pool)
+            .fetch_one(pool.writer())
             .await?;
-        sqlx::query_as::<_, EventRow>(&select).bind(id).fetch_one(pool).await?
+        sqlx::query_as::<_, EventRow>(&select).bind(id).fetch_one(pool.writer()).await?
     }))
 }
 

@@ -5,7 +5,7 @@
 //! started by one authorization code: each refresh replaces the chain's tokens, and
 //! revoking the grant ends them all.
 
-use super::{BeginWrite as _, Db, StorageError, on_pool};
+use super::{BeginWrite as _, Db, StorageError, WriteTarget as _, on_pool};
 
 /// The statement that stores a new authorization code, for any backend.
 macro_rules! insert_code_statement {
@@ -15,7 +15,7 @@ macro_rules! insert_code_statement {
              redirect_uri, scope, code_challenge, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
-        .bind($code.code_hash)
+        .bind($code.code_hash.as_str())
         .bind($code.record.app_id)
         .bind($code.record.workspace_id)
         .bind($code.record.user_id)
@@ -30,15 +30,15 @@ macro_rules! insert_code_statement {
 /// Stores a new access and refresh token in grant `$grant_id`, inside transaction `$tx`.
 macro_rules! insert_token_pair {
     ($tx:expr, $grant_id:expr, $refresh_scope:expr, $tokens:expr, $now:expr) => {{
-        let tokens: &NewTokens<'_> = $tokens;
+        let tokens: &NewTokens = $tokens;
         let refresh_scope: &str = $refresh_scope;
         sqlx::query(
             "INSERT INTO access_tokens (token_hash, grant_id, scope, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5)",
         )
-        .bind(tokens.access_hash)
+        .bind(tokens.access_hash.as_str())
         .bind($grant_id)
-        .bind(tokens.access_scope.unwrap_or(refresh_scope))
+        .bind(tokens.access_scope.as_deref().unwrap_or(refresh_scope))
         .bind($now)
         .bind(tokens.access_expires_at)
         .execute(&mut *$tx)
@@ -47,7 +47,7 @@ macro_rules! insert_token_pair {
             "INSERT INTO refresh_tokens (token_hash, grant_id, scope, created_at) \
              VALUES ($1, $2, $3, $4)",
         )
-        .bind(tokens.refresh_hash)
+        .bind(tokens.refresh_hash.as_str())
         .bind($grant_id)
         .bind(refresh_scope)
         .bind($now)
@@ -76,22 +76,24 @@ pub struct CodeRecord {
 }
 
 /// A new authorization code.
-pub struct NewCode<'a> {
+#[derive(Debug, Clone)]
+pub struct NewCode {
     /// Hash of the code.
-    pub code_hash: &'a str,
+    pub code_hash: String,
     /// The record to store.
     pub record: CodeRecord,
 }
 
 /// Hashes of a freshly generated access and refresh token, and their lifetimes.
-pub struct NewTokens<'a> {
+#[derive(Debug, Clone)]
+pub struct NewTokens {
     /// Hash of the access token.
-    pub access_hash: &'a str,
+    pub access_hash: String,
     /// Hash of the refresh token.
-    pub refresh_hash: &'a str,
+    pub refresh_hash: String,
     /// Scope of the access token when narrower than the grant's (a refresh may narrow
     /// it); `None` means the grant's whole scope.
-    pub access_scope: Option<&'a str>,
+    pub access_scope: Option<String>,
     /// Access token expiry, or `None` for tokens that never expire.
     pub access_expires_at: Option<i64>,
 }
@@ -213,7 +215,21 @@ pub async fn find_consent(
 pub async fn insert_consent_and_code(
     db: &Db,
     consent_scope: &str,
-    code: &NewCode<'_>,
+    code: &NewCode,
+    now: i64,
+) -> Result<(), StorageError> {
+    let (db, consent_scope, code) = (db.clone(), consent_scope.to_owned(), code.clone());
+    db.clone()
+        .on_write_thread(async move {
+            insert_consent_and_code_here(&db, &consent_scope, &code, now).await
+        })
+        .await
+}
+
+async fn insert_consent_and_code_here(
+    db: &Db,
+    consent_scope: &str,
+    code: &NewCode,
     now: i64,
 ) -> Result<(), StorageError> {
     let upsert_consent = "INSERT INTO consents (app_id, workspace_id, user_id, scope, created_at, updated_at) \
@@ -238,8 +254,15 @@ pub async fn insert_consent_and_code(
 }
 
 /// Stores an authorization code for a consent already on record.
-pub async fn insert_code(db: &Db, code: &NewCode<'_>, now: i64) -> Result<(), StorageError> {
-    on_pool!(db, pool => insert_code_statement!(code, now).execute(pool).await?.rows_affected());
+pub async fn insert_code(db: &Db, code: &NewCode, now: i64) -> Result<(), StorageError> {
+    let (db, code) = (db.clone(), code.clone());
+    db.clone()
+        .on_write_thread(async move { insert_code_here(&db, &code, now).await })
+        .await
+}
+
+async fn insert_code_here(db: &Db, code: &NewCode, now: i64) -> Result<(), StorageError> {
+    on_pool!(db, pool => insert_code_statement!(code, now).execute(pool.writer()).await?.rows_affected());
     Ok(())
 }
 
@@ -250,11 +273,27 @@ pub async fn insert_code(db: &Db, code: &NewCode<'_>, now: i64) -> Result<(), St
 /// grant it started is revoked (RFC 6749 section 4.1.2, RFC 9700 section 4.2.4), whoever
 /// presents it, since a used code in circulation means it leaked. A code that fails
 /// `check` stays claimed, so it cannot be tried again.
-pub async fn redeem_code<E>(
+pub async fn redeem_code<E: Send + 'static>(
     db: &Db,
     code_hash: &str,
     app_id: i64,
-    tokens: &NewTokens<'_>,
+    tokens: NewTokens,
+    now: i64,
+    check: impl FnOnce(&CodeRecord) -> Result<(), E> + Send + 'static,
+) -> Result<Redemption<E>, StorageError> {
+    let (db, code_hash) = (db.clone(), code_hash.to_owned());
+    db.clone()
+        .on_write_thread(async move {
+            redeem_code_here(&db, &code_hash, app_id, &tokens, now, check).await
+        })
+        .await
+}
+
+async fn redeem_code_here<E>(
+    db: &Db,
+    code_hash: &str,
+    app_id: i64,
+    tokens: &NewTokens,
     now: i64,
     check: impl FnOnce(&CodeRecord) -> Result<(), E>,
 ) -> Result<Redemption<E>, StorageError> {
@@ -319,35 +358,56 @@ pub async fn redeem_code<E>(
 /// (nothing changes then). A token consumed less than `grace_seconds` ago is the loser
 /// of a concurrent refresh and is refused without revoking anything; an older one is a
 /// replay and revokes the whole grant (RFC 9700 section 4.14.2).
-pub async fn rotate_refresh_token<E>(
+pub async fn rotate_refresh_token<E: Send + 'static>(
     db: &Db,
     token_hash: &str,
     app_id: i64,
-    tokens: &NewTokens<'_>,
+    tokens: NewTokens,
+    now: i64,
+    grace_seconds: i64,
+    check: impl FnOnce(&str) -> Result<(), E> + Send + 'static,
+) -> Result<Rotation<E>, StorageError> {
+    let (db, token_hash) = (db.clone(), token_hash.to_owned());
+    db.clone()
+        .on_write_thread(async move {
+            rotate_refresh_token_here(&db, &token_hash, app_id, &tokens, now, grace_seconds, check)
+                .await
+        })
+        .await
+}
+
+async fn rotate_refresh_token_here<E>(
+    db: &Db,
+    token_hash: &str,
+    app_id: i64,
+    tokens: &NewTokens,
     now: i64,
     grace_seconds: i64,
     check: impl FnOnce(&str) -> Result<(), E>,
 ) -> Result<Rotation<E>, StorageError> {
+    // EXISTS on the token's own grant, not `grant_id IN (grants of the app)`: SQLite
+    // would build that list, every grant of the app, on each refresh.
     let claim = "UPDATE refresh_tokens SET consumed_at = $1 \
-                 WHERE token_hash = $2 AND consumed_at IS NULL AND grant_id IN \
-                   (SELECT id FROM grants WHERE app_id = $3 AND revoked_at IS NULL) \
-                 RETURNING grant_id, scope";
+                 WHERE token_hash = $2 AND consumed_at IS NULL AND EXISTS \
+                   (SELECT 1 FROM grants g WHERE g.id = refresh_tokens.grant_id \
+                    AND g.app_id = $3 AND g.revoked_at IS NULL) \
+                 RETURNING grant_id, scope, \
+                   (SELECT workspace_id FROM grants g WHERE g.id = refresh_tokens.grant_id)";
     let find_consumed = "SELECT r.grant_id, r.consumed_at FROM refresh_tokens r \
                          JOIN grants g ON g.id = r.grant_id \
                          WHERE r.token_hash = $1 AND g.app_id = $2 AND g.revoked_at IS NULL";
     let revoke = "UPDATE grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL";
-    let workspace_of = "SELECT workspace_id FROM grants WHERE id = $1";
 
     on_pool!(db, pool => {
         let mut tx = pool.begin_write().await?;
-        let claimed = sqlx::query_as::<_, (i64, String)>(claim)
+        let claimed = sqlx::query_as::<_, (i64, String, i64)>(claim)
             .bind(now)
             .bind(token_hash)
             .bind(app_id)
             .fetch_optional(&mut *tx)
             .await?;
 
-        let Some((grant_id, scope)) = claimed else {
+        let Some((grant_id, scope, workspace_id)) = claimed else {
             let consumed = sqlx::query_as::<_, (i64, Option<i64>)>(find_consumed)
                 .bind(token_hash)
                 .bind(app_id)
@@ -372,10 +432,6 @@ pub async fn rotate_refresh_token<E>(
             return Ok(Rotation::Rejected(error));
         }
 
-        let workspace_id = sqlx::query_scalar::<_, i64>(workspace_of)
-            .bind(grant_id)
-            .fetch_one(&mut *tx)
-            .await?;
         insert_token_pair!(tx, grant_id, &scope, tokens, now);
         tx.commit().await?;
         Ok(Rotation::Rotated { grant_id, workspace_id, scope })
@@ -432,8 +488,9 @@ pub async fn revoke_access_token(
     now: i64,
 ) -> Result<(), StorageError> {
     let sql = "UPDATE access_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL \
-               AND grant_id IN (SELECT id FROM grants WHERE app_id = $3)";
-    on_pool!(db, pool => sqlx::query(sql).bind(now).bind(token_hash).bind(app_id).execute(pool).await?.rows_affected());
+               AND EXISTS (SELECT 1 FROM grants g WHERE g.id = access_tokens.grant_id \
+               AND g.app_id = $3)";
+    on_pool!(db, pool => sqlx::query(sql).bind(now).bind(token_hash).bind(app_id).execute(pool.writer()).await?.rows_affected());
     Ok(())
 }
 
@@ -447,7 +504,7 @@ pub async fn revoke_grant_of_refresh_token(
 ) -> Result<(), StorageError> {
     let sql = "UPDATE grants SET revoked_at = $1 WHERE revoked_at IS NULL AND app_id = $2 AND id IN \
                (SELECT grant_id FROM refresh_tokens WHERE token_hash = $3)";
-    on_pool!(db, pool => sqlx::query(sql).bind(now).bind(app_id).bind(token_hash).execute(pool).await?.rows_affected());
+    on_pool!(db, pool => sqlx::query(sql).bind(now).bind(app_id).bind(token_hash).execute(pool.writer()).await?.rows_affected());
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! Forms (and their submissions), campaigns (and who is subscribed to them) and
 //! subscription types (and who opted in or out).
 
-use super::{Db, StorageError, on_pool};
+use super::{Db, StorageError, WriteTarget as _, on_pool};
 
 /// A form with its submission count.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -209,9 +209,9 @@ pub async fn insert_submission(
             .bind(contact_id)
             .bind(fields)
             .bind(now)
-            .fetch_one(pool)
+            .fetch_one(pool.writer())
             .await?;
-        sqlx::query_as::<_, SubmissionRow>(&select).bind(id).fetch_one(pool).await?
+        sqlx::query_as::<_, SubmissionRow>(&select).bind(id).fetch_one(pool.writer()).await?
     }))
 }
 
@@ -309,7 +309,7 @@ pub async fn update_campaign_subscribed(
             .bind(starting_email_index)
             .bind(now)
             .bind(reactivate)
-            .execute(pool)
+            .execute(pool.writer())
             .await?;
     });
     find_campaign_subscription(db, campaign_id, contact_id).await
@@ -329,7 +329,7 @@ pub async fn update_campaign_unsubscribed(
                   ON CONFLICT (campaign_id, contact_id) DO UPDATE \
                   SET status = 'unsubscribed', updated_at = $3";
     on_pool!(db, pool => {
-        sqlx::query(upsert).bind(campaign_id).bind(contact_id).bind(now).execute(pool).await?;
+        sqlx::query(upsert).bind(campaign_id).bind(contact_id).bind(now).execute(pool.writer()).await?;
     });
     find_campaign_subscription(db, campaign_id, contact_id).await
 }
@@ -401,7 +401,7 @@ pub async fn insert_subscription_type(
             .bind(name)
             .bind(description)
             .bind(now)
-            .fetch_one(pool)
+            .fetch_one(pool.writer())
             .await?
     }))
 }
@@ -425,7 +425,7 @@ pub async fn update_subscription_type_status(
             .bind(contact_id)
             .bind(status)
             .bind(now)
-            .execute(pool)
+            .execute(pool.writer())
             .await?;
     });
     Ok(())

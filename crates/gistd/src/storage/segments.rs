@@ -3,7 +3,7 @@
 //! [`add_contact_to_segment`].
 
 use super::contacts::placeholders;
-use super::{Db, StorageError, on_pool};
+use super::{Db, StorageError, WriteTarget as _, on_pool};
 
 /// A segment, with its number of contacts when that was asked for.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -59,7 +59,7 @@ pub async fn insert_segment(
         .bind(workspace_id)
         .bind(name.trim())
         .bind(now)
-        .fetch_one(pool)
+        .fetch_one(pool.writer())
         .await?))
 }
 
@@ -78,8 +78,8 @@ pub async fn add_contact_to_segment(
                   ON CONFLICT (segment_id, contact_id) DO NOTHING";
     let present = "SELECT COUNT(*) FROM segment_contacts WHERE segment_id = $1 AND contact_id = $2";
     Ok(on_pool!(db, pool => {
-        sqlx::query(insert).bind(segment_id).bind(contact_id).execute(pool).await?;
-        sqlx::query_scalar::<_, i64>(present).bind(segment_id).bind(contact_id).fetch_one(pool).await? > 0
+        sqlx::query(insert).bind(segment_id).bind(contact_id).execute(pool.writer()).await?;
+        sqlx::query_scalar::<_, i64>(present).bind(segment_id).bind(contact_id).fetch_one(pool.writer()).await? > 0
     }))
 }
 

@@ -2,7 +2,7 @@
 //! `vip` are one tag (the first spelling is kept).
 
 use super::contacts::placeholders;
-use super::{BeginWrite as _, Db, StorageError, conflict_as, on_pool};
+use super::{BeginWrite as _, Db, StorageError, WriteTarget as _, conflict_as, on_pool};
 
 /// A tag.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -130,7 +130,7 @@ pub async fn rename_tag(
         .bind(id)
         .bind(name.trim())
         .bind(name_key(name))
-        .fetch_optional(pool)
+        .fetch_optional(pool.writer())
         .await
         .map_err(conflict_as("a tag with this name")))
 }

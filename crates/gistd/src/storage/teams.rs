@@ -3,7 +3,7 @@
 //! Every function takes the workspace id and checks it, so a team id from another
 //! workspace behaves exactly like an unknown one.
 
-use super::{BeginWrite as _, Db, StorageError, conflict_as, on_pool};
+use super::{BeginWrite as _, Db, StorageError, WriteTarget as _, conflict_as, on_pool};
 
 /// A team.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -78,7 +78,7 @@ pub async fn insert_team(
         .bind(workspace_id)
         .bind(name.trim())
         .bind(now)
-        .fetch_one(pool)
+        .fetch_one(pool.writer())
         .await
         .map_err(conflict_as("a team with this name"))?))
 }
@@ -104,13 +104,13 @@ pub async fn add_teammate_to_team(
             .bind(workspace_id)
             .bind(team_id)
             .bind(membership_id)
-            .execute(pool)
+            .execute(pool.writer())
             .await?;
         sqlx::query_scalar::<_, i64>(check)
             .bind(workspace_id)
             .bind(team_id)
             .bind(membership_id)
-            .fetch_one(pool)
+            .fetch_one(pool.writer())
             .await?
             == 1
     }))
@@ -129,7 +129,7 @@ pub async fn remove_teammate_from_team(
         .bind(workspace_id)
         .bind(team_id)
         .bind(membership_id)
-        .execute(pool)
+        .execute(pool.writer())
         .await?
         .rows_affected());
     Ok(removed == 1)

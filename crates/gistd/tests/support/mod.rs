@@ -26,6 +26,7 @@ pub struct TestServer {
     pub db: Db,
     /// The server's clock; `advance` it to expire things.
     pub clock: Arc<ManualClock>,
+    settings: Settings,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _dir: tempfile::TempDir,
@@ -50,8 +51,22 @@ impl TestServer {
             ..Settings::default()
         };
         configure(&mut settings);
-        let clock = Arc::new(ManualClock::default());
-        let app = Application::build(settings, clock.clone())
+        Self::start_on(settings, Arc::new(ManualClock::default()), dir).await
+    }
+
+    /// Starts a second instance on this server's database, with the same settings and
+    /// clock, as another machine behind a load balancer would be.
+    pub async fn start_sibling(&self) -> TestServer {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        Self::start_on(self.settings.clone(), self.clock.clone(), dir).await
+    }
+
+    async fn start_on(
+        settings: Settings,
+        clock: Arc<ManualClock>,
+        dir: tempfile::TempDir,
+    ) -> TestServer {
+        let app = Application::build(settings.clone(), clock.clone())
             .await
             .expect("server starts");
         let base_url = app.base_url().to_owned();
@@ -64,6 +79,7 @@ impl TestServer {
             base_url,
             db,
             clock,
+            settings,
             shutdown: Some(shutdown),
             task: Some(task),
             _dir: dir,

@@ -10,13 +10,10 @@ use crate::domain::scope::{Scope, ScopeSet};
 use crate::domain::secret::{SecretHash, SecretKind};
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
-use crate::storage::{grants, rate_limits, workspaces};
-use axum::extract::{FromRequestParts, Request};
+use crate::storage::{grants, workspaces};
+use axum::extract::FromRequestParts;
+use axum::http::header;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, header};
-use axum::middleware::Next;
-use axum::response::Response;
-use std::sync::{Arc, Mutex};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -27,11 +24,15 @@ pub mod conversations;
 pub mod docs;
 pub mod events;
 pub mod forms;
+mod rate_limit;
 pub mod segments;
 pub mod subscription_types;
 pub mod tags;
 pub mod teammates;
 pub mod teams;
+
+use rate_limit::RateSlot;
+pub use rate_limit::{RateLimit, RateLimiter, add_rate_limit_headers};
 
 /// The API's OpenAPI document skeleton; paths are added by the resource routers.
 #[derive(OpenApi)]
@@ -110,62 +111,6 @@ impl ApiCaller {
     }
 }
 
-/// The state of a workspace's rate-limit window after counting a request.
-#[derive(Debug, Clone, Copy)]
-pub struct RateLimit {
-    /// Requests allowed per window.
-    pub limit: i64,
-    /// Requests counted in this window, including this one.
-    pub used: i64,
-    /// When the window ends, Unix seconds.
-    pub reset_at: i64,
-    /// Window length in seconds.
-    pub window_seconds: i64,
-    now: i64,
-}
-
-impl RateLimit {
-    /// Seconds until the window ends (at least 1).
-    pub fn retry_after(&self) -> i64 {
-        (self.reset_at - self.now).max(1)
-    }
-
-    /// Writes `X-RateLimit-Limit`, `-Remaining` and `-Reset` (and `Retry-After` when the
-    /// request was refused).
-    pub fn write_headers(&self, headers: &mut HeaderMap, refused: bool) {
-        let mut put = |name: &'static str, value: i64| {
-            if let Ok(value) = HeaderValue::from_str(&value.to_string()) {
-                headers.insert(name, value);
-            }
-        };
-        put("x-ratelimit-limit", self.limit);
-        put("x-ratelimit-remaining", (self.limit - self.used).max(0));
-        put("x-ratelimit-reset", self.reset_at);
-        if refused {
-            put("retry-after", self.retry_after());
-        }
-    }
-}
-
-/// Where [`ApiCaller`] leaves the rate-limit state for [`add_rate_limit_headers`].
-#[derive(Clone, Default)]
-struct RateSlot(Arc<Mutex<Option<RateLimit>>>);
-
-/// Middleware of the API router: adds the rate-limit headers to every response of a
-/// request that was counted.
-pub async fn add_rate_limit_headers(mut request: Request, next: Next) -> Response {
-    let slot = RateSlot::default();
-    request.extensions_mut().insert(slot.clone());
-    let mut response = next.run(request).await;
-    let counted = slot.0.lock().ok().and_then(|guard| *guard);
-    if let Some(limit) = counted
-        && response.status() != axum::http::StatusCode::TOO_MANY_REQUESTS
-    {
-        limit.write_headers(response.headers_mut(), false);
-    }
-    response
-}
-
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<ApiCaller, ApiError> {
     let header = parts
         .headers
@@ -218,24 +163,16 @@ impl FromRequestParts<AppState> for ApiCaller {
     ) -> Result<Self, Self::Rejection> {
         let caller = authenticate(parts, state).await?;
 
-        let now = state.now();
-        let window = state.settings.api_rate_window_seconds;
-        let window_start = now - now.rem_euclid(window);
-        let used = rate_limits::count_request(&state.db, caller.workspace_id, window_start, window)
+        let limit = state
+            .rate_limiter
+            .count(state, caller.workspace_id, state.now())
             .await?;
-        let limit = RateLimit {
-            limit: state.settings.api_rate_limit,
-            used,
-            reset_at: window_start + window,
-            window_seconds: window,
-            now,
-        };
         if let Some(slot) = parts.extensions.get::<RateSlot>()
             && let Ok(mut guard) = slot.0.lock()
         {
             *guard = Some(limit);
         }
-        if used > limit.limit {
+        if limit.exceeded() {
             tracing::info!(workspace.id = caller.workspace_id, "API rate limit reached");
             return Err(ApiError::RateLimited(limit));
         }

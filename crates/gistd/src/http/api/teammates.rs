@@ -51,18 +51,10 @@ pub async fn list_teammates(
     caller: ApiCaller,
 ) -> Result<Json<TeammatesResponse>, ApiError> {
     caller.require(Scope::ReadTeammates)?;
-    let members = workspaces::list_members(&state.db, caller.workspace_id).await?;
-    let teams = workspaces::list_team_memberships(&state.db, caller.workspace_id).await?;
-    let teammates = members
+    let teammates = workspaces::list_teammates(&state.db, caller.workspace_id)
+        .await?
         .into_iter()
-        .map(|member| {
-            let team_ids = teams
-                .iter()
-                .filter(|(_, m)| *m == member.id)
-                .map(|(t, _)| *t)
-                .collect();
-            to_teammate(member, team_ids)
-        })
+        .map(|(member, team_ids)| to_teammate(member, team_ids))
         .collect();
     Ok(Json(TeammatesResponse { teammates }))
 }
@@ -87,17 +79,11 @@ pub async fn find_teammate(
     caller.require(Scope::ReadTeammates)?;
     let id = path_id(&id, "teammate")?;
     let not_found = || ApiError::NotFound(format!("No teammate has the id {id}."));
-    let member = workspaces::list_members(&state.db, caller.workspace_id)
+    let (member, team_ids) = workspaces::list_teammates(&state.db, caller.workspace_id)
         .await?
         .into_iter()
-        .find(|member| member.id == id)
+        .find(|(member, _)| member.id == id)
         .ok_or_else(not_found)?;
-    let teams = workspaces::list_team_memberships(&state.db, caller.workspace_id).await?;
-    let team_ids = teams
-        .iter()
-        .filter(|(_, m)| *m == member.id)
-        .map(|(t, _)| *t)
-        .collect();
     Ok(Json(TeammateResponse {
         teammate: to_teammate(member, team_ids),
     }))

@@ -39,13 +39,14 @@ pub async fn exchange(
     let code_hash = SecretHash::of(code);
     // The access token's scope is the code's; it is only known once the code is claimed,
     // so the stored scope is filled in from the claimed record inside the transaction.
+    let redirect_uri = redirect_uri.to_owned();
     let redemption = grants::redeem_code(
         &state.db,
         code_hash.as_str(),
         app.id,
-        &pair.to_store(None),
+        pair.to_store(None),
         now,
-        |record| {
+        move |record| {
             if record.expires_at <= now {
                 return Err("The code has expired.");
             }

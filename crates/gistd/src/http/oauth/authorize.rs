@@ -459,7 +459,7 @@ async fn issue_code(
     let code_hash = code.hash();
     let now = state.now();
     let new_code = NewCode {
-        code_hash: code_hash.as_str(),
+        code_hash: code_hash.as_str().to_owned(),
         record: CodeRecord {
             app_id: request.app.id,
             workspace_id: workspace.id,

@@ -40,14 +40,15 @@ pub async fn exchange(
     let now = state.now();
     let pair = TokenPair::generate(state, now);
     let token_hash = SecretHash::of(token);
+    let requested_for_check = requested.clone();
     let rotation = grants::rotate_refresh_token(
         &state.db,
         token_hash.as_str(),
         app.id,
-        &pair.to_store(requested_text.as_deref()),
+        pair.to_store(requested_text.clone()),
         now,
         state.settings.refresh_reuse_grace_seconds,
-        |granted| match &requested {
+        move |granted| match &requested_for_check {
             Some(requested) if !requested.is_subset_of(&ScopeSet::from_stored(granted)) => {
                 Err("The requested scope is wider than the grant's.")
             }

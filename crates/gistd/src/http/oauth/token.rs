@@ -73,10 +73,10 @@ impl TokenPair {
     }
 
     /// The hashes to store, with the access token's scope when narrower than the grant's.
-    pub fn to_store<'a>(&'a self, access_scope: Option<&'a str>) -> NewTokens<'a> {
+    pub fn to_store(&self, access_scope: Option<String>) -> NewTokens {
         NewTokens {
-            access_hash: &self.access_hash,
-            refresh_hash: &self.refresh_hash,
+            access_hash: self.access_hash.clone(),
+            refresh_hash: self.refresh_hash.clone(),
             access_scope,
             access_expires_at: self.access_expires_at,
         }
