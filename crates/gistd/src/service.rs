@@ -203,7 +203,8 @@ pub const DEMO_EMAIL: &str = "demo@gistd.test";
 pub const DEMO_WORKSPACE: &str = "demo";
 /// The demo app's redirect URI: the quick-start app's callback.
 pub const DEMO_REDIRECT_URI: &str = "http://127.0.0.1:3000/oauth/gist/callback";
-const DEMO_APP_NAME: &str = "Quick-start demo app";
+/// The demo app's name, shown on the consent page.
+pub const DEMO_APP_NAME: &str = "Quick-start demo app";
 
 /// Seeds, once, a demo user, workspace (with a few teammates) and app. At every call the
 /// demo user's password and the demo app's secret are replaced by fresh random values,

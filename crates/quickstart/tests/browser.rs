@@ -211,7 +211,7 @@ async fn see_the_consent_page(page: &Client, servers: &Servers, screenshot: &str
 
     let heading = text_of(page, "h1").await;
     assert!(
-        heading.contains("Quick-start demo app"),
+        heading.contains(service::DEMO_APP_NAME),
         "the consent page names the app: {heading}"
     );
     let scopes = text_of(page, "ul.scopes").await;
