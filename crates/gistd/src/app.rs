@@ -142,6 +142,7 @@ impl Application {
         let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
         let drained = async move {
             drained.await;
+            tokio::time::sleep(crate::config::SHUTDOWN_SETTLE).await;
             let _ = stopping.send(());
         };
         let serve = std::future::IntoFuture::into_future(

@@ -19,6 +19,11 @@ pub const DEFAULT_UPKEEP_INTERVAL: i64 = 10 * 60;
 pub const MAX_STATE_LENGTH: usize = 2048;
 /// How long requests in flight at shutdown may take to finish.
 pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+/// How long the server keeps serving normally after draining its accept queue, before it
+/// starts its graceful shutdown. Starting it closes every connection whose request has
+/// not been read yet as if it were idle, which resets a client that had already sent its
+/// request; the pause lets the connections just accepted have their request read first.
+pub const SHUTDOWN_SETTLE: std::time::Duration = std::time::Duration::from_millis(300);
 /// Largest request body accepted by the server, in bytes.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
