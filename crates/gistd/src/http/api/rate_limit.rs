@@ -101,6 +101,10 @@ impl RateLimiter {
         let lease = self.lease_of(workspace_id, window_start);
         let mut lease = lease.lock().await;
 
+        // A request that read the clock just before a window ended may get the lock after
+        // one of the next window: it is counted in the newer window rather than sending
+        // the lease back to the old one, which would throw away the newer block.
+        let window_start = window_start.max(lease.window_start);
         if lease.window_start != window_start {
             *lease = Lease {
                 window_start,
