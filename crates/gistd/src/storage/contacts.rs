@@ -450,10 +450,11 @@ pub async fn upsert_contacts(
     items: &[ContactUpsert],
     now: i64,
 ) -> Result<Vec<i64>, UpsertError> {
-    let (db, items) = (db.clone(), items.to_vec());
-    db.clone()
-        .on_write_thread(async move { upsert_contacts_here(&db, workspace_id, &items, now).await })
-        .await
+    let items = items.to_vec();
+    db.on_write_thread(move |db| async move {
+        upsert_contacts_here(&db, workspace_id, &items, now).await
+    })
+    .await
 }
 
 async fn upsert_contacts_here(

@@ -218,12 +218,11 @@ pub async fn insert_consent_and_code(
     code: &NewCode,
     now: i64,
 ) -> Result<(), StorageError> {
-    let (db, consent_scope, code) = (db.clone(), consent_scope.to_owned(), code.clone());
-    db.clone()
-        .on_write_thread(async move {
-            insert_consent_and_code_here(&db, &consent_scope, &code, now).await
-        })
-        .await
+    let (consent_scope, code) = (consent_scope.to_owned(), code.clone());
+    db.on_write_thread(move |db| async move {
+        insert_consent_and_code_here(&db, &consent_scope, &code, now).await
+    })
+    .await
 }
 
 async fn insert_consent_and_code_here(
@@ -255,9 +254,8 @@ async fn insert_consent_and_code_here(
 
 /// Stores an authorization code for a consent already on record.
 pub async fn insert_code(db: &Db, code: &NewCode, now: i64) -> Result<(), StorageError> {
-    let (db, code) = (db.clone(), code.clone());
-    db.clone()
-        .on_write_thread(async move { insert_code_here(&db, &code, now).await })
+    let code = code.clone();
+    db.on_write_thread(move |db| async move { insert_code_here(&db, &code, now).await })
         .await
 }
 
@@ -281,12 +279,11 @@ pub async fn redeem_code<E: Send + 'static>(
     now: i64,
     check: impl FnOnce(&CodeRecord) -> Result<(), E> + Send + 'static,
 ) -> Result<Redemption<E>, StorageError> {
-    let (db, code_hash) = (db.clone(), code_hash.to_owned());
-    db.clone()
-        .on_write_thread(async move {
-            redeem_code_here(&db, &code_hash, app_id, &tokens, now, check).await
-        })
-        .await
+    let code_hash = code_hash.to_owned();
+    db.on_write_thread(move |db| async move {
+        redeem_code_here(&db, &code_hash, app_id, &tokens, now, check).await
+    })
+    .await
 }
 
 async fn redeem_code_here<E>(
@@ -367,13 +364,12 @@ pub async fn rotate_refresh_token<E: Send + 'static>(
     grace_seconds: i64,
     check: impl FnOnce(&str) -> Result<(), E> + Send + 'static,
 ) -> Result<Rotation<E>, StorageError> {
-    let (db, token_hash) = (db.clone(), token_hash.to_owned());
-    db.clone()
-        .on_write_thread(async move {
-            rotate_refresh_token_here(&db, &token_hash, app_id, &tokens, now, grace_seconds, check)
-                .await
-        })
-        .await
+    let token_hash = token_hash.to_owned();
+    db.on_write_thread(move |db| async move {
+        rotate_refresh_token_here(&db, &token_hash, app_id, &tokens, now, grace_seconds, check)
+            .await
+    })
+    .await
 }
 
 async fn rotate_refresh_token_here<E>(

@@ -347,13 +347,19 @@ impl Db {
         }
     }
 
-    /// Runs `work`, a write transaction with owned inputs: on SQLite on the write thread
-    /// (see [`SqliteDb`]), on PostgreSQL right here.
-    pub(crate) async fn on_write_thread<T: Send + 'static>(
-        &self,
-        work: impl Future<Output = T> + Send + 'static,
-    ) -> T {
+    /// Runs the write transaction `work` makes from a handle on this database: on SQLite
+    /// on the write thread (see [`SqliteDb`]), on PostgreSQL right here. Its inputs must
+    /// be owned, since on SQLite it runs on another thread.
+    pub(crate) async fn on_write_thread<T, Work>(&self, work: impl FnOnce(Db) -> Work) -> T
+    where
+        T: Send + 'static,
+        Work: Future<Output = T> + Send + 'static,
+    {
+        let work = work(self.clone());
         match self {
+            // The task owns a handle on the database, which keeps the write thread
+            // running until the task is done, so it cannot be cancelled: an error here
+            // is the task's own panic, passed on to the caller.
             Db::Sqlite(sqlite) => match sqlite.write_thread.handle.spawn(work).await {
                 Ok(output) => output,
                 Err(error) => std::panic::resume_unwind(error.into_panic()),

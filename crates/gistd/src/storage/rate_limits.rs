@@ -15,12 +15,10 @@ pub async fn claim_requests(
     window_seconds: i64,
     requests: i64,
 ) -> Result<i64, StorageError> {
-    let db = db.clone();
-    db.clone()
-        .on_write_thread(async move {
-            claim_requests_here(&db, workspace_id, window_start, window_seconds, requests).await
-        })
-        .await
+    db.on_write_thread(move |db| async move {
+        claim_requests_here(&db, workspace_id, window_start, window_seconds, requests).await
+    })
+    .await
 }
 
 async fn claim_requests_here(
